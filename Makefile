@@ -1,0 +1,35 @@
+# Every target installs what it needs from uv.lock first, so each one works as the first
+# command on a fresh clone. uv is bootstrapped with pip when it is not on PATH.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: help install test unit lint format typecheck bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: ## install the locked toolchain into .venv (bootstraps uv if absent)
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+test: install ## run every test: unit (Pulumi mocks, handler) and integration (embedded emulator)
+	$(RUN) pytest
+
+unit: install ## unit tests only
+	$(RUN) pytest tests/unit
+
+lint: install ## ruff lint + format check, mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy .
+
+format: install ## apply ruff fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
