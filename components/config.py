@@ -1,0 +1,636 @@
+"""Typed, validated stack configuration: every default and every AWS limit lives here.
+
+Why one file: a reader (or reviewer of a `Pulumi.<stack>.yaml`) must find what a key
+means, what it defaults to and what AWS allows without reading the components. The
+components only ever see the frozen dataclasses built here, never raw config.
+
+Why validate everything up front: a wrong value must stop `pulumi up` before any resource
+is registered, with an error that names the full key (`dynamodb-stream-processor:trigger.
+batchSize`) and the allowed range. All problems are collected and reported together, so a
+user fixes a stack file in one pass. Unknown keys are errors: a typo such as `batchsize`
+would otherwise silently fall back to a default.
+
+Defaults are the production-grade, secure choice. A free-tier dev stack relaxes some of
+them (no customer-managed key, no PITR, short log retention); each relaxation is an
+explicit value in its stack file, never an implicit default.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PROJECT = "dynamodb-stream-processor"
+
+# ---------------------------------------------------------------------------------------
+# AWS limits and allowed values (see shared/reference/aws-facts.md and the AWS guides).
+# ---------------------------------------------------------------------------------------
+BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
+STREAM_VIEW_TYPES = ("NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY")
+STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
+ARCHITECTURES = ("arm64", "x86_64")
+FAILURE_DESTINATIONS = ("sqs", "sns")
+# Lambda's application log levels (logging_config.application_log_level).
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+# CloudWatch Logs accepts only these retention periods; 0 means "never expire".
+LOG_RETENTION_DAYS = (
+    0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+# Python runtimes and the date AWS deprecates them (Lambda stops patching them; new
+# functions are blocked later). A runtime whose date has passed is rejected.
+PYTHON_RUNTIME_DEPRECATION = {
+    "python3.8": _dt.date(2024, 10, 14),
+    "python3.9": _dt.date(2025, 12, 15),
+    "python3.10": _dt.date(2026, 10, 31),
+    "python3.11": _dt.date(2027, 6, 30),
+    "python3.12": _dt.date(2028, 10, 31),
+    "python3.13": _dt.date(2029, 6, 30),
+    "python3.14": _dt.date(2029, 6, 30),
+}
+
+TABLE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ATTRIBUTE_NAME_MAX = 255
+# KMS key choices: a literal keyword or the ARN of an existing key. Key ARNs only, not
+# alias ARNs: IAM statements scoped to an alias ARN do not authorize use of the key.
+KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+TABLE_KMS_CHOICES = ("aws-owned", "aws-managed", "create")
+DESTINATION_KMS_CHOICES = ("managed", "create")
+
+MEMORY_MB = (128, 10240)
+TIMEOUT_SECONDS = (1, 900)
+PROVISIONED_CAPACITY = (1, 40000)
+BATCH_SIZE = (1, 10000)
+BATCHING_WINDOW_SECONDS = (0, 300)
+RETRY_ATTEMPTS = (0, 10000)  # or -1: retry until the record expires
+MAX_RECORD_AGE_SECONDS = (60, 604800)  # or -1: no age limit
+PARALLELIZATION_FACTOR = (1, 10)
+SQS_RETENTION_DAYS = (1, 14)  # SQS: 60 s .. 14 days
+MAX_FILTERS = 5
+MAX_FILTER_PATTERN_CHARS = 4096
+UNBOUNDED = -1
+
+# Fields a DynamoDB stream record offers to event filter patterns. A pattern naming any
+# other field matches nothing, so the trigger would silently drop every record.
+FILTERABLE_RECORD_FIELDS = {
+    "awsRegion": None,
+    "eventID": None,
+    "eventName": None,
+    "eventSource": None,
+    "eventSourceARN": None,
+    "eventVersion": None,
+    "userIdentity": None,
+    "dynamodb": {
+        "ApproximateCreationDateTime",
+        "Keys",
+        "NewImage",
+        "OldImage",
+        "SequenceNumber",
+        "SizeBytes",
+        "StreamViewType",
+    },
+}
+# Which stream views carry which image.
+VIEWS_WITH_IMAGE = {
+    "OldImage": ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"),
+    "NewImage": ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"),
+}
+
+# The single-table key schema the handler's routing relies on.
+HASH_KEY = "PK"
+RANGE_KEY = "SK"
+
+
+class ConfigError(ValueError):
+    """Every problem found in a stack's configuration, one per line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid stack configuration:\n  - " + "\n  - ".join(problems))
+
+
+# ---------------------------------------------------------------------------------------
+# Typed models (frozen: the components can read them but never change them).
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TableConfig:
+    name: str
+    existing: bool  # True: attach to `existingTableName` instead of creating a table
+    billing_mode: str
+    read_capacity: int | None
+    write_capacity: int | None
+    stream_view_type: str
+    point_in_time_recovery: bool
+    deletion_protection: bool
+    ttl_attribute: str | None
+    kms_key: str  # "aws-owned" | "aws-managed" | "create" | key ARN
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    name: str
+    runtime: str
+    architecture: str
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int  # -1: unreserved (uses the account's shared pool)
+    log_retention_days: int
+    log_level: str
+    metrics_namespace: str
+
+
+@dataclass(frozen=True)
+class TriggerConfig:
+    batch_size: int
+    starting_position: str
+    max_batching_window_seconds: int
+    retry_attempts: int
+    max_record_age_seconds: int
+    bisect_on_error: bool
+    parallelization_factor: int
+    on_failure: str  # "sqs" | "sns"
+    destination_kms_key: str  # "managed" | "create" | key ARN
+    destination_retention_days: int
+    filter_patterns: tuple[str, ...]  # each a compact JSON document
+    enabled: bool
+
+    def images_needed(self) -> set[str]:
+        """The stream images ("OldImage"/"NewImage") the filter patterns look at."""
+        needed: set[str] = set()
+        for pattern in self.filter_patterns:
+            dynamodb = json.loads(pattern).get("dynamodb", {})
+            needed.update(image for image in VIEWS_WITH_IMAGE if image in dynamodb)
+        return needed
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    project: str
+    stack: str
+    table: TableConfig
+    function: FunctionConfig
+    trigger: TriggerConfig
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------
+# Declarative field specs: one line per key, holding its default and its limits.
+# ---------------------------------------------------------------------------------------
+REQUIRED: Any = object()
+
+
+@dataclass(frozen=True)
+class Key:
+    """One config key: its type, default and allowed values or range."""
+
+    name: str  # camelCase key, as written in Pulumi.<stack>.yaml
+    kind: type  # bool, int, str, list, dict
+    default: Any = REQUIRED
+    choices: tuple[Any, ...] | None = None
+    bounds: tuple[int, int] | None = None
+    also: tuple[int, ...] = ()  # values accepted outside `bounds` (e.g. -1 = unbounded)
+    check: Callable[[Any], str | None] | None = None  # extra rule -> problem or None
+
+
+def _table_name(value: str) -> str | None:
+    if TABLE_NAME_RE.match(value):
+        return None
+    return "must be 3-255 characters of A-Z a-z 0-9 _ . - (DynamoDB table name rules)"
+
+
+def _function_name(value: str) -> str | None:
+    if FUNCTION_NAME_RE.match(value):
+        return None
+    return "must be 1-64 characters of A-Z a-z 0-9 _ - (Lambda function name rules)"
+
+
+def _attribute_name(value: str) -> str | None:
+    if 0 < len(value.encode()) <= ATTRIBUTE_NAME_MAX:
+        return None
+    return f"must be 1-{ATTRIBUTE_NAME_MAX} bytes long"
+
+
+def _kms_choice(keywords: tuple[str, ...]) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        if value in keywords or KMS_KEY_ARN_RE.match(value):
+            return None
+        allowed = " | ".join(keywords)
+        return (
+            f"must be one of {allowed} or a KMS key ARN "
+            f"(arn:aws:kms:<region>:<account>:key/<id>), got {value!r}"
+        )
+
+    return check
+
+
+def _runtime(value: str) -> str | None:
+    if value not in PYTHON_RUNTIME_DEPRECATION:
+        supported = ", ".join(_supported_runtimes())
+        return f"must be a Python Lambda runtime: one of {supported} (got {value!r})"
+    deprecated_on = PYTHON_RUNTIME_DEPRECATION[value]
+    if deprecated_on <= _today():
+        supported = ", ".join(_supported_runtimes())
+        return (
+            f"{value} was deprecated by AWS Lambda on {deprecated_on.isoformat()}: it no longer "
+            f"gets security patches and new functions cannot use it; use one of {supported} "
+            f"(got {value!r})"
+        )
+    return None
+
+
+def _supported_runtimes() -> list[str]:
+    today = _today()
+    return [name for name, until in PYTHON_RUNTIME_DEPRECATION.items() if until > today]
+
+
+def _today() -> _dt.date:
+    return _dt.date.today()
+
+
+def _namespace(value: str) -> str | None:
+    if 0 < len(value) <= 255 and not value.startswith("AWS/") and ":" not in value:
+        return None
+    return "must be 1-255 characters, without ':' and not starting with 'AWS/'"
+
+
+TABLE_KEYS = (
+    Key("name", str, None, check=_table_name),
+    Key("existingTableName", str, None, check=_table_name),
+    Key("billingMode", str, "PAY_PER_REQUEST", choices=BILLING_MODES),
+    Key("readCapacity", int, None, bounds=PROVISIONED_CAPACITY),
+    Key("writeCapacity", int, None, bounds=PROVISIONED_CAPACITY),
+    Key("streamViewType", str, "NEW_AND_OLD_IMAGES", choices=STREAM_VIEW_TYPES),
+    Key("pointInTimeRecovery", bool, True),
+    Key("deletionProtection", bool, True),
+    Key("ttlAttribute", str, None, check=_attribute_name),
+    Key("kmsKey", str, "create", check=_kms_choice(TABLE_KMS_CHOICES)),
+)
+# Settings that only make sense for a table this program creates.
+TABLE_CREATION_ONLY = (
+    "billingMode",
+    "readCapacity",
+    "writeCapacity",
+    "streamViewType",
+    "pointInTimeRecovery",
+    "deletionProtection",
+    "ttlAttribute",
+    "kmsKey",
+)
+
+FUNCTION_KEYS = (
+    Key("name", str, check=_function_name),
+    Key("runtime", str, "python3.13", check=_runtime),
+    Key("architecture", str, "arm64", choices=ARCHITECTURES),
+    Key("memoryMb", int, 128, bounds=MEMORY_MB),
+    Key("timeoutSeconds", int, 30, bounds=TIMEOUT_SECONDS),
+    Key("reservedConcurrency", int, 10, bounds=(1, 100000), also=(UNBOUNDED,)),
+    Key("logRetentionDays", int, 365, choices=LOG_RETENTION_DAYS),
+    Key("logLevel", str, "INFO", choices=LOG_LEVELS),
+    Key("metricsNamespace", str, "DynamoDBStreamProcessor", check=_namespace),
+)
+
+TRIGGER_KEYS = (
+    Key("batchSize", int, 100, bounds=BATCH_SIZE),
+    Key("startingPosition", str, "TRIM_HORIZON", choices=STARTING_POSITIONS),
+    Key("maxBatchingWindowSeconds", int, 0, bounds=BATCHING_WINDOW_SECONDS),
+    Key("retryAttempts", int, 3, bounds=RETRY_ATTEMPTS, also=(UNBOUNDED,)),
+    Key("maxRecordAgeSeconds", int, 3600, bounds=MAX_RECORD_AGE_SECONDS, also=(UNBOUNDED,)),
+    Key("bisectOnError", bool, True),
+    Key("parallelizationFactor", int, 1, bounds=PARALLELIZATION_FACTOR),
+    Key("onFailure", str, "sqs", choices=FAILURE_DESTINATIONS),
+    Key("destinationKmsKey", str, "managed", check=_kms_choice(DESTINATION_KMS_CHOICES)),
+    Key("destinationRetentionDays", int, 14, bounds=SQS_RETENTION_DAYS),
+    Key("filterPatterns", list, []),
+    Key("enabled", bool, True),
+)
+
+TAG_KEY_MAX, TAG_VALUE_MAX, MAX_TAGS = 128, 256, 50
+
+# Top-level objects under the project namespace: (key, required, field specs).
+SECTIONS: dict[str, tuple[bool, tuple[Key, ...]]] = {
+    "table": (True, TABLE_KEYS),
+    "function": (True, FUNCTION_KEYS),
+    "trigger": (False, TRIGGER_KEYS),
+}
+OTHER_TOP_LEVEL_KEYS = ("tags",)
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------------------
+class _Problems:
+    def __init__(self, project: str):
+        self.project = project
+        self.items: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append(f"{self.project}:{path} {message}")
+
+
+def _type_name(kind: type) -> str:
+    return {bool: "a boolean", int: "an integer", str: "a string", list: "a list"}.get(
+        kind, "an object"
+    )
+
+
+def _is_kind(value: Any, kind: type) -> bool:
+    if kind is int:  # YAML booleans are ints in Python: reject them explicitly
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _parse_section(
+    section: str, raw: Any, keys: tuple[Key, ...], problems: _Problems
+) -> dict[str, Any]:
+    """Check one config object against its key specs; return camelCase key -> value."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        problems.add(section, f"must be an object (got {type(raw).__name__})")
+        return {}
+    known = {key.name for key in keys}
+    for unknown in sorted(set(raw) - known):
+        problems.add(
+            f"{section}.{unknown}",
+            f"is not a known key; allowed keys: {', '.join(sorted(known))}",
+        )
+    values: dict[str, Any] = {}
+    for key in keys:
+        path = f"{section}.{key.name}"
+        if key.name not in raw or raw[key.name] is None:
+            if key.default is REQUIRED:
+                problems.add(path, "is required")
+            values[key.name] = key.default if key.default is not REQUIRED else None
+            continue
+        value = raw[key.name]
+        values[key.name] = value
+        if not _is_kind(value, key.kind):
+            problems.add(path, f"must be {_type_name(key.kind)} (got {value!r})")
+            values[key.name] = None
+            continue
+        problem = _check_value(key, value)
+        if problem:
+            problems.add(path, problem)
+            values[key.name] = None
+    return values
+
+
+def _check_value(key: Key, value: Any) -> str | None:
+    if key.choices is not None and value not in key.choices:
+        allowed = ", ".join(str(choice) for choice in key.choices)
+        return f"must be one of {allowed} (got {value!r})"
+    if key.bounds is not None and value not in key.also:
+        low, high = key.bounds
+        if not low <= value <= high:
+            extra = "".join(f" or {allowed}" for allowed in key.also)
+            return f"must be between {low} and {high}{extra} (got {value})"
+    if key.check is not None:
+        return key.check(value)
+    return None
+
+
+def _parse_table(raw: Any, problems: _Problems) -> TableConfig | None:
+    v = _parse_section("table", raw, TABLE_KEYS, problems)
+    given = set(raw) if isinstance(raw, dict) else set()
+    if not v:
+        return None
+    if v["name"] and v["existingTableName"]:
+        problems.add(
+            "table.existingTableName",
+            "cannot be combined with table.name: give `name` to create a table, or "
+            "`existingTableName` to attach to one",
+        )
+    elif not v["name"] and not v["existingTableName"] and "name" not in given:
+        problems.add("table.name", "is required (or set table.existingTableName)")
+    existing = bool(v["existingTableName"])
+    if existing:
+        for key in sorted(given & set(TABLE_CREATION_ONLY)):
+            problems.add(
+                f"table.{key}",
+                "only applies to a table this program creates; remove it when "
+                "table.existingTableName is set (the existing table keeps its own settings)",
+            )
+    provisioned = v["billingMode"] == "PROVISIONED"
+    for key in ("readCapacity", "writeCapacity"):
+        if provisioned and v[key] is None and key not in given:
+            problems.add(f"table.{key}", "is required when table.billingMode is PROVISIONED")
+        if not provisioned and key in given and not existing:
+            problems.add(
+                f"table.{key}",
+                f"only applies when table.billingMode is PROVISIONED (got billingMode "
+                f"{v['billingMode']}); remove it or switch to PROVISIONED",
+            )
+    if problems.items:
+        return None
+    return TableConfig(
+        name=v["existingTableName"] or v["name"],
+        existing=existing,
+        billing_mode=v["billingMode"],
+        read_capacity=v["readCapacity"] if provisioned else None,
+        write_capacity=v["writeCapacity"] if provisioned else None,
+        stream_view_type=v["streamViewType"],
+        point_in_time_recovery=v["pointInTimeRecovery"],
+        deletion_protection=v["deletionProtection"],
+        ttl_attribute=v["ttlAttribute"],
+        kms_key=v["kmsKey"],
+    )
+
+
+def _parse_function(raw: Any, problems: _Problems) -> FunctionConfig | None:
+    v = _parse_section("function", raw, FUNCTION_KEYS, problems)
+    if problems.items:
+        return None
+    return FunctionConfig(
+        name=v["name"],
+        runtime=v["runtime"],
+        architecture=v["architecture"],
+        memory_mb=v["memoryMb"],
+        timeout_seconds=v["timeoutSeconds"],
+        reserved_concurrency=v["reservedConcurrency"],
+        log_retention_days=v["logRetentionDays"],
+        log_level=v["logLevel"],
+        metrics_namespace=v["metricsNamespace"],
+    )
+
+
+def _check_filter_pattern(path: str, pattern: Any, problems: _Problems) -> str | None:
+    """Validate one event filter pattern; return it as compact JSON, or None."""
+    if not isinstance(pattern, dict) or not pattern:
+        problems.add(path, f"must be a non-empty object (an event filter pattern), got {pattern!r}")
+        return None
+    text = json.dumps(pattern, separators=(",", ":"), sort_keys=True)
+    if len(text) > MAX_FILTER_PATTERN_CHARS:
+        problems.add(
+            path, f"must be at most {MAX_FILTER_PATTERN_CHARS} characters as JSON (got {len(text)})"
+        )
+    for top, value in pattern.items():
+        if top not in FILTERABLE_RECORD_FIELDS:
+            fields = ", ".join(FILTERABLE_RECORD_FIELDS)
+            problems.add(
+                f"{path}.{top}",
+                f"is not a field of a DynamoDB stream record (one of {fields}); "
+                "a pattern on it would filter out every record",
+            )
+            continue
+        nested = FILTERABLE_RECORD_FIELDS[top]
+        if nested and isinstance(value, dict):
+            for inner in sorted(set(value) - nested):
+                problems.add(
+                    f"{path}.{top}.{inner}",
+                    f"is not a field of the record's `dynamodb` object (one of "
+                    f"{', '.join(sorted(nested))}); a pattern on it would filter out every record",
+                )
+        _check_pattern_leaves(f"{path}.{top}", value, problems)
+    return text
+
+
+def _check_pattern_leaves(path: str, value: Any, problems: _Problems) -> None:
+    """Event filter leaves are arrays of values or matchers; anything else is rejected by AWS."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _check_pattern_leaves(f"{path}.{key}", inner, problems)
+    elif not isinstance(value, list) or not value:
+        problems.add(path, f"must be a non-empty list of values to match (got {value!r})")
+
+
+def _parse_trigger(raw: Any, problems: _Problems) -> TriggerConfig | None:
+    v = _parse_section("trigger", raw, TRIGGER_KEYS, problems)
+    if not v:
+        return None
+    patterns: list[str] = []
+    raw_patterns = v["filterPatterns"] or []
+    if len(raw_patterns) > MAX_FILTERS:
+        problems.add(
+            "trigger.filterPatterns",
+            f"may hold at most {MAX_FILTERS} patterns (got {len(raw_patterns)})",
+        )
+    for index, pattern in enumerate(raw_patterns):
+        text = _check_filter_pattern(f"trigger.filterPatterns[{index}]", pattern, problems)
+        if text is not None:
+            patterns.append(text)
+    if v["retryAttempts"] == UNBOUNDED and v["maxRecordAgeSeconds"] == UNBOUNDED:
+        problems.add(
+            "trigger.retryAttempts",
+            "and trigger.maxRecordAgeSeconds cannot both be -1: with neither bound, one "
+            "failing record blocks its shard until it expires from the stream (24 h)",
+        )
+    if v["onFailure"] == "sns" and isinstance(raw, dict) and "destinationRetentionDays" in raw:
+        problems.add(
+            "trigger.destinationRetentionDays",
+            "only applies to an SQS failure destination (trigger.onFailure is sns)",
+        )
+    if problems.items:
+        return None
+    return TriggerConfig(
+        batch_size=v["batchSize"],
+        starting_position=v["startingPosition"],
+        max_batching_window_seconds=v["maxBatchingWindowSeconds"],
+        retry_attempts=v["retryAttempts"],
+        max_record_age_seconds=v["maxRecordAgeSeconds"],
+        bisect_on_error=v["bisectOnError"],
+        parallelization_factor=v["parallelizationFactor"],
+        on_failure=v["onFailure"],
+        destination_kms_key=v["destinationKmsKey"],
+        destination_retention_days=v["destinationRetentionDays"],
+        filter_patterns=tuple(patterns),
+        enabled=v["enabled"],
+    )
+
+
+def _parse_tags(raw: Any, problems: _Problems) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.add("tags", f"must be an object of tag names to values (got {raw!r})")
+        return {}
+    if len(raw) > MAX_TAGS:
+        problems.add("tags", f"may hold at most {MAX_TAGS} tags (got {len(raw)})")
+    tags: dict[str, str] = {}
+    for key, value in raw.items():
+        path = f"tags.{key}"
+        if not 1 <= len(key) <= TAG_KEY_MAX or key.lower().startswith("aws:"):
+            problems.add(path, f"tag names must be 1-{TAG_KEY_MAX} characters, not 'aws:...'")
+        elif not isinstance(value, str) or len(value) > TAG_VALUE_MAX:
+            problems.add(path, f"must be a string of at most {TAG_VALUE_MAX} characters")
+        else:
+            tags[key] = value
+    return tags
+
+
+def check_cross_section(config: StackConfig) -> list[str]:
+    """Rules that span sections. Returns problems (without the project prefix)."""
+    problems = []
+    view = config.table.stream_view_type
+    if not config.table.existing:
+        for image in sorted(config.trigger.images_needed()):
+            if view not in VIEWS_WITH_IMAGE[image]:
+                problems.append(
+                    f"trigger.filterPatterns filters on dynamodb.{image} but table."
+                    f"streamViewType {view} does not carry it; use one of "
+                    f"{', '.join(VIEWS_WITH_IMAGE[image])}"
+                )
+    return problems
+
+
+def parse_config(raw: Mapping[str, Any], stack: str, project: str = PROJECT) -> StackConfig:
+    """Build the typed config from raw objects keyed by top-level name (`table`, ...).
+
+    Raises ConfigError listing every problem; the message names each full key.
+    """
+    problems = _Problems(project)
+    for unknown in sorted(set(raw) - set(SECTIONS) - set(OTHER_TOP_LEVEL_KEYS)):
+        allowed = ", ".join([*SECTIONS, *OTHER_TOP_LEVEL_KEYS])
+        problems.add(unknown, f"is not a known configuration key; allowed: {allowed}")
+    for section, (required, _keys) in SECTIONS.items():
+        if required and raw.get(section) is None:
+            problems.add(section, "is required (an object; see README, Configuration)")
+    table = _parse_table(raw.get("table"), problems) if raw.get("table") is not None else None
+    function = (
+        _parse_function(raw.get("function"), problems) if raw.get("function") is not None else None
+    )
+    trigger = _parse_trigger(raw.get("trigger"), problems)
+    tags = _parse_tags(raw.get("tags"), problems)
+    if problems.items or table is None or function is None or trigger is None:
+        raise ConfigError(problems.items)
+    config = StackConfig(project, stack, table, function, trigger, tags)
+    cross = check_cross_section(config)
+    if cross:
+        raise ConfigError([f"{project}:{problem}" for problem in cross])
+    return config
+
+
+def load_config() -> StackConfig:
+    """Read this stack's configuration through Pulumi and validate it.
+
+    Objects are read with `require_object`/`get_object`; every key present under the
+    project namespace is also listed, so a misspelt top-level key is reported too.
+    """
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    config = pulumi.Config(PROJECT)
+    present = {
+        key.split(":", 1)[1]
+        for key in {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+        if key.startswith(f"{PROJECT}:")
+    }
+    # Missing required sections are reported by parse_config, together with every other
+    # problem, rather than by require_object's one-at-a-time ConfigMissingError.
+    raw: dict[str, Any] = {key: _read_object(config, key) for key in present}
+    return parse_config(raw, pulumi.get_stack())
+
+
+def _read_object(config: Any, key: str) -> Any:
+    """A structured value, or the plain string when it is not JSON (reported as a type error)."""
+    import pulumi
+
+    try:
+        return config.get_object(key)
+    except pulumi.ConfigTypeError:
+        return config.get(key)

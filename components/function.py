@@ -1,0 +1,204 @@
+"""StreamFunction: the Lambda function, its log group and its least-privilege role.
+
+Why not the managed `AWSLambdaDynamoDBExecutionRole`: it grants stream reads on every
+stream in the account and log writes everywhere (`Resource: *`). Here each statement names
+the exact ARNs: the one stream, the function's own log group, the one failure destination
+(and the keys encrypting them). `dynamodb:ListStreams` is the only `*` resource, because
+AWS does not support resource-level permissions for it.
+
+The log group is created before the function so retention applies from the first line
+(Lambda would otherwise create it on first invoke with infinite retention).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import PROJECT, FunctionConfig
+
+TYPE = f"{PROJECT}:index:StreamFunction"
+FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "functions" / "stream_processor"
+HANDLER = "handler.lambda_handler"
+
+STREAM_READ_ACTIONS = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+]
+LIST_STREAMS_ACTION = "dynamodb:ListStreams"
+LOG_WRITE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+SEND_ACTION = {"sqs": "sqs:SendMessage", "sns": "sns:Publish"}
+# Sending to a destination encrypted with a customer-managed key.
+KMS_SEND_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+# Reading a stream whose table is encrypted with a customer-managed key.
+KMS_READ_ACTIONS = ["kms:Decrypt"]
+
+# Environment variables the handler reads (functions/stream_processor). Kept as literals:
+# the function package is deployed alone and components never import it; a unit test
+# checks both sides agree.
+ENV_DESTINATION_TYPE = "FAILURE_DESTINATION_TYPE"
+ENV_DESTINATION = "FAILURE_DESTINATION"
+ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
+
+
+def function_archive(source: Path = FUNCTION_SOURCE) -> pulumi.AssetArchive:
+    """The function's own .py files only: no tests, caches or repo files in the zip."""
+    files = sorted(path for path in source.glob("*.py") if path.is_file())
+    if not any(path.name == "handler.py" for path in files):
+        raise FileNotFoundError(f"{source}/handler.py is missing: nothing to deploy")
+    return pulumi.AssetArchive({path.name: pulumi.FileAsset(str(path)) for path in files})
+
+
+@dataclass
+class StreamFunctionArgs:
+    function: FunctionConfig
+    stream_arn: pulumi.Input[str]
+    destination_kind: str  # "sqs" | "sns"
+    destination_arn: pulumi.Input[str]
+    destination_address: pulumi.Input[str]  # queue URL or topic ARN, for quarantining
+    destination_kms_key_arn: pulumi.Input[str] | None = None
+    table_kms_key_arn: pulumi.Input[str] | None = None
+    tags: dict[str, str] | None = None
+
+
+def execution_policy(
+    stream_arn: str,
+    log_group_arn: str,
+    destination_kind: str,
+    destination_arn: str,
+    destination_kms_key_arn: str | None = None,
+    table_kms_key_arn: str | None = None,
+) -> dict:
+    """The execution role's policy document: each statement scoped to the exact ARNs."""
+    statements = [
+        {"Sid": "ReadTableStream", "Effect": "Allow", "Action": STREAM_READ_ACTIONS,
+         "Resource": stream_arn},
+        # ListStreams does not support resource-level permissions: "*" is the only form.
+        {"Sid": "ListStreams", "Effect": "Allow", "Action": [LIST_STREAMS_ACTION],
+         "Resource": "*"},
+        {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": LOG_WRITE_ACTIONS,
+         "Resource": f"{log_group_arn}:*"},
+        {"Sid": "SendToFailureDestination", "Effect": "Allow",
+         "Action": [SEND_ACTION[destination_kind]], "Resource": destination_arn},
+    ]  # fmt: skip
+    if table_kms_key_arn:
+        statements.append(
+            {"Sid": "DecryptTableStream", "Effect": "Allow", "Action": KMS_READ_ACTIONS,
+             "Resource": table_kms_key_arn}
+        )  # fmt: skip
+    if destination_kms_key_arn:
+        statements.append(
+            {"Sid": "EncryptForFailureDestination", "Effect": "Allow",
+             "Action": KMS_SEND_ACTIONS, "Resource": destination_kms_key_arn}
+        )  # fmt: skip
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+LAMBDA_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+class StreamFunction(pulumi.ComponentResource):
+    """The processor function packaged from functions/stream_processor/."""
+
+    function_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    log_group_arn: pulumi.Output[str]
+    function: aws.lambda_.Function  # the mapping depends on it (and so on its policy)
+
+    def __init__(
+        self, name: str, args: StreamFunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(TYPE, name, None, opts)
+        config = args.function
+        tags = args.tags or {}
+        child = pulumi.ResourceOptions(parent=self)
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{config.name}",
+            retention_in_days=config.log_retention_days,
+            tags=tags,
+            opts=child,
+        )
+        # Role names allow 64 characters; Pulumi appends 8 to the resource name.
+        role = aws.iam.Role(
+            f"{config.name[: 64 - len('-role') - 8]}-role",
+            description=f"Execution role of {config.name}: reads one stream, writes its logs",
+            assume_role_policy=json.dumps(LAMBDA_TRUST_POLICY),
+            tags=tags,
+            opts=child,
+        )
+        policy_document = pulumi.Output.all(
+            args.stream_arn,
+            log_group.arn,
+            args.destination_arn,
+            args.destination_kms_key_arn,
+            args.table_kms_key_arn,
+        ).apply(
+            lambda arns: json.dumps(
+                execution_policy(arns[0], arns[1], args.destination_kind, arns[2], arns[3], arns[4])
+            )
+        )
+        policy = aws.iam.RolePolicy(
+            f"{config.name}-policy", role=role.id, policy=policy_document, opts=child
+        )
+        self.function = aws.lambda_.Function(
+            name,
+            name=config.name,
+            description="Processes the table's DynamoDB stream (dynamodb-stream-processor)",
+            role=role.arn,
+            runtime=config.runtime,
+            architectures=[config.architecture],
+            handler=HANDLER,
+            code=function_archive(),
+            memory_size=config.memory_mb,
+            timeout=config.timeout_seconds,
+            reserved_concurrent_executions=config.reserved_concurrency,
+            logging_config={
+                "log_format": "JSON",
+                "application_log_level": config.log_level,
+                "log_group": log_group.name,
+            },
+            environment={
+                "variables": {
+                    ENV_DESTINATION_TYPE: args.destination_kind,
+                    ENV_DESTINATION: args.destination_address,
+                    ENV_METRICS_NAMESPACE: config.metrics_namespace,
+                }
+            },
+            tags=tags,
+            # The role's policy must exist before the mapping is created (AWS checks the
+            # role can read the stream), and the log group before the first invoke.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, log_group]),
+        )
+        self.function_name = self.function.name
+        self.function_arn = self.function.arn
+        self.role_arn = role.arn
+        self.role_name = role.name
+        self.log_group_name = log_group.name
+        self.log_group_arn = log_group.arn
+        self.register_outputs(
+            {
+                "functionName": self.function_name,
+                "functionArn": self.function_arn,
+                "roleArn": self.role_arn,
+                "logGroupName": self.log_group_name,
+            }
+        )

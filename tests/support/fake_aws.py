@@ -1,0 +1,99 @@
+"""Fake AWS for Pulumi mocks: returns identifiers shaped exactly as AWS forms them.
+
+ARNs are derived from the resource's own inputs (table name, function name, ...) the way
+AWS derives them, so wiring tests compare real-looking values, not echoes of a constant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+
+from devtools.program import ProgramMocks
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+PARTITION = "aws"
+
+
+def autoname(name: str) -> str:
+    """Pulumi's auto-naming: the resource name plus a random-looking 7-hex suffix."""
+    return f"{name}-{hashlib.sha1(name.encode()).hexdigest()[:7]}"
+
+
+class FakeAws(ProgramMocks):
+    """Answers resource registrations and the invokes the program makes."""
+
+    def __init__(self, tables: dict[str, dict[str, Any]] | None = None):
+        # Existing tables for `aws.dynamodb.get_table`, keyed by name.
+        self.tables = tables or {}
+        self.invokes: list[tuple[str, dict[str, Any]]] = []
+
+    def create(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        inputs = dict(args.inputs)
+        name = inputs.get("name") or autoname(args.name)
+        arn_base = f"arn:{PARTITION}"
+        state: dict[str, Any] = {**inputs, "name": name}
+        kind = args.typ
+        if kind == "aws:dynamodb/table:Table":
+            arn = f"{arn_base}:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+            label = "2026-11-28T00:00:00.000"
+            state.update(arn=arn, streamArn=f"{arn}/stream/{label}", streamLabel=label)
+            return name, state
+        if kind == "aws:lambda/function:Function":
+            arn = f"{arn_base}:lambda:{REGION}:{ACCOUNT}:function:{name}"
+            state.update(arn=arn, qualifiedArn=f"{arn}:$LATEST", version="$LATEST")
+            return name, state
+        if kind == "aws:sqs/queue:Queue":
+            url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+            state.update(arn=f"{arn_base}:sqs:{REGION}:{ACCOUNT}:{name}", url=url)
+            return url, state
+        if kind == "aws:sns/topic:Topic":
+            arn = f"{arn_base}:sns:{REGION}:{ACCOUNT}:{name}"
+            state.update(arn=arn)
+            return arn, state
+        if kind == "aws:iam/role:Role":
+            state.update(arn=f"{arn_base}:iam::{ACCOUNT}:role/{name}", uniqueId="AROAFAKE")
+            return name, state
+        if kind == "aws:iam/rolePolicy:RolePolicy":
+            return f"{inputs.get('role')}:{name}", state
+        if kind == "aws:cloudwatch/logGroup:LogGroup":
+            state.update(arn=f"{arn_base}:logs:{REGION}:{ACCOUNT}:log-group:{name}")
+            return name, state
+        if kind == "aws:kms/key:Key":
+            key_id = hashlib.md5(args.name.encode()).hexdigest()
+            key_id = f"{key_id[:8]}-{key_id[8:12]}-{key_id[12:16]}-{key_id[16:20]}-{key_id[20:32]}"
+            state.update(arn=f"{arn_base}:kms:{REGION}:{ACCOUNT}:key/{key_id}", keyId=key_id)
+            state.pop("name")
+            return key_id, state
+        if kind == "aws:lambda/eventSourceMapping:EventSourceMapping":
+            mapping_id = hashlib.md5(args.name.encode()).hexdigest()
+            state.pop("name")
+            state.update(uuid=mapping_id, functionArn=inputs.get("functionName"), state="Enabled")
+            return mapping_id, state
+        # Anything else: a generic ARN from the type's service and the name.
+        service = kind.split(":")[1].split("/")[0]
+        state.setdefault("arn", f"{arn_base}:{service}:{REGION}:{ACCOUNT}:{name}")
+        return name, state
+
+    def invoke(self, token: str, args: dict[str, Any]) -> dict:
+        self.invokes.append((token, args))
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:{PARTITION}:iam::{ACCOUNT}:user/test",
+                "userId": "AIDAFAKE",
+                "id": ACCOUNT,
+            }
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": REGION, "region": REGION, "id": REGION}
+        if token == "aws:dynamodb/getTable:getTable":
+            name = args["name"]
+            if name not in self.tables:
+                raise Exception(f"ResourceNotFoundException: table {name} not found")
+            return {"name": name, **self.tables[name]}
+        raise NotImplementedError(f"FakeAws has no answer for invoke {token}")
