@@ -417,7 +417,7 @@ def _parse_table(raw: Any, problems: _Problems) -> TableConfig | None:
                 "table.existingTableName is set (the existing table keeps its own settings)",
             )
     provisioned = v["billingMode"] == "PROVISIONED"
-    for key in ("readCapacity", "writeCapacity"):
+    for key in ("readCapacity", "writeCapacity") if not existing else ():
         if provisioned and v[key] is None and key not in given:
             problems.add(f"table.{key}", "is required when table.billingMode is PROVISIONED")
         if not provisioned and key in given and not existing:
