@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 
 import metrics
 import quarantine
@@ -35,6 +34,10 @@ from settings import (
     LOGGER_NAME,
     Settings,
 )
+
+TYPE_CHECKING = False  # typing is not imported at run time: it is cold-start time
+if TYPE_CHECKING:
+    from typing import Any
 
 log = logging.getLogger(LOGGER_NAME)
 
@@ -105,7 +108,10 @@ def _process(
     sender: quarantine.Sender | None,
 ) -> list[dict[str, str]]:
     counts = inv.counts
-    dispatch = router.dispatch
+    verbose = inv.verbose
+    table = router.plan_table(verbose)
+    classify = router.classify
+    routes_for = router.routes_for
     by_event = {INSERT: 0, MODIFY: 0, REMOVE: 0}
     ttl_expiries = 0
     failed_at = -1
@@ -113,7 +119,15 @@ def _process(
     for position, record in enumerate(records):
         try:
             change = Change(record)
-            dispatch(change, inv)
+            name = change.event_name
+            # Router.dispatch, inlined: this loop runs 10,000 times per batch at 128 MB.
+            plans = table[name]
+            entity = classify(change.pk, change.sk)
+            plan = plans.get(entity)
+            if plan is None:
+                plan = plans[entity] = routes_for(entity, name, verbose)
+            for route in plan:
+                route(change, inv)
         except PoisonRecordError as exc:
             if _quarantine(record, exc.reason, position, settings, sender):
                 counts[metrics.RECORDS_QUARANTINED] += 1
@@ -132,8 +146,8 @@ def _process(
             )
             failed_at, failed_sequence = position, change.sequence_number
             break
-        by_event[change.event_name] += 1
-        if change.event_name == REMOVE and change.is_ttl_expiry:
+        by_event[name] += 1
+        if name == REMOVE and change.is_ttl_expiry:
             ttl_expiries += 1
 
     processed = by_event[INSERT] + by_event[MODIFY] + by_event[REMOVE]

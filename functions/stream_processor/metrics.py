@@ -12,8 +12,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Mapping
-from typing import Any, TextIO
+
+TYPE_CHECKING = False  # typing is not imported at run time: it is cold-start time
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, TextIO
 
 RECORDS_PROCESSED = "RecordsProcessed"  # records every route ran for without error
 RECORDS_INSERTED = "RecordsInserted"  # ... of which INSERT

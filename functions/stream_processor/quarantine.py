@@ -48,10 +48,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
 
 from settings import DESTINATION_SNS, DESTINATION_SQS, DESTINATION_TYPES
+
+TYPE_CHECKING = False  # typing is not imported at run time: it is cold-start time
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any
+
+    Sender = Callable[[Sequence[str]], None]
 
 KIND = "quarantined-record"
 FORMAT_VERSION = 1
@@ -60,23 +65,58 @@ MAX_REASON_CHARS = 1000
 ENCODING_JSON = "json"
 ENCODING_GZIP = "gzip+base64"
 
-Sender = Callable[[Sequence[str]], None]
-
 
 class QuarantineFormatError(ValueError):
     """A body that is not a quarantine message of a version this module reads."""
 
 
-class QuarantinedRecord(NamedTuple):
-    id: str
-    reason: str
-    event_id: Any
-    event_name: Any
-    sequence_number: Any
-    event_source_arn: Any
-    function_name: str
-    time: str
-    record: Any  # the raw stream record, exactly as the function received it
+class QuarantinedRecord:
+    """One reassembled quarantine message: the metadata and the raw record."""
+
+    __slots__ = (
+        "event_id",
+        "event_name",
+        "event_source_arn",
+        "function_name",
+        "id",
+        "reason",
+        "record",
+        "sequence_number",
+        "time",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        reason: str,
+        event_id: Any,
+        event_name: Any,
+        sequence_number: Any,
+        event_source_arn: Any,
+        function_name: str,
+        time: str,
+        record: Any,
+    ) -> None:
+        self.id = id
+        self.reason = reason
+        self.event_id = event_id
+        self.event_name = event_name
+        self.sequence_number = sequence_number
+        self.event_source_arn = event_source_arn
+        self.function_name = function_name
+        self.time = time
+        self.record = record  # the raw stream record, exactly as the function received it
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QuarantinedRecord):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"QuarantinedRecord(id={self.id!r}, seq={self.sequence_number!r})"
 
 
 def _canonical(record: Any) -> str:

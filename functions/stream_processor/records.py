@@ -35,11 +35,17 @@ it knows can never succeed.
 from __future__ import annotations
 
 import binascii
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
 
+TYPE_CHECKING = False  # typing is not imported at run time: it is cold-start time
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from datetime import datetime
+    from typing import Any
+
+    _MappingBase = Mapping[str, Any]
+else:
+    _MappingBase = Mapping
 
 INSERT = "INSERT"
 MODIFY = "MODIFY"
@@ -197,9 +203,17 @@ def _preview(value: Any, limit: int = 80) -> str:
 # --------------------------------------------------------------------------- images
 
 _MISSING: Any = object()
+_NO_ATTRIBUTES: dict[str, Any] = {}
 
 
-class Image(Mapping[str, Any]):
+def _decode_attribute(name: str, raw: Any) -> Any:
+    try:
+        return decode(raw)
+    except DecodeError as exc:
+        raise DecodeError(f"attribute {name!r}: {exc.reason}") from None
+
+
+class Image(_MappingBase):
     """An item image whose attributes are decoded one at a time, on first access.
 
     Behaves as a read-only ``Mapping``: ``image["price"]``, ``image.get("status", "")``,
@@ -226,11 +240,7 @@ class Image(Mapping[str, Any]):
         raw = self.raw.get(name, _MISSING)
         if raw is _MISSING:
             return default
-        try:
-            value = decode(raw)
-        except DecodeError as exc:
-            raise DecodeError(f"attribute {name!r}: {exc.reason}") from None
-        decoded[name] = value
+        value = decoded[name] = _decode_attribute(name, raw)
         return value
 
     def __contains__(self, name: object) -> bool:
@@ -269,6 +279,22 @@ def _key_string(keys: Mapping[str, Any], name: str) -> str:
     return ""
 
 
+def _envelope_error(record: Any) -> MalformedRecordError | UnknownEventError:
+    """The precise reason a record failed the fast envelope checks in ``Change``."""
+    if type(record) is not dict:
+        return MalformedRecordError(f"record is not an object: {_preview(record)}")
+    ddb = record.get("dynamodb")
+    if type(ddb) is not dict:
+        return MalformedRecordError("record has no 'dynamodb' object")
+    sequence_number = ddb.get("SequenceNumber")
+    if type(sequence_number) is not str or not sequence_number:
+        return MalformedRecordError("record has no 'dynamodb.SequenceNumber' string")
+    keys = ddb.get("Keys")
+    if type(keys) is not dict or not keys:
+        return MalformedRecordError("record has no 'dynamodb.Keys' object")
+    return UnknownEventError(f"unknown eventName {_preview(record.get('eventName'))}")
+
+
 class Change:
     """One stream record: what changed, on which item, and where it sits in the stream.
 
@@ -286,6 +312,7 @@ class Change:
     - ``raw``: the record exactly as delivered
     """
 
+    # _keys, _old and _new stay unset until first read (cheaper than storing None per record).
     __slots__ = (
         "_ddb",
         "_keys",
@@ -299,29 +326,34 @@ class Change:
     )
 
     def __init__(self, record: Any) -> None:
-        if type(record) is not dict:
-            raise MalformedRecordError(f"record is not an object: {_preview(record)}")
-        ddb = record.get("dynamodb")
-        if type(ddb) is not dict:
-            raise MalformedRecordError("record has no 'dynamodb' object")
-        sequence_number = ddb.get("SequenceNumber")
-        if type(sequence_number) is not str or not sequence_number:
-            raise MalformedRecordError("record has no 'dynamodb.SequenceNumber' string")
-        keys = ddb.get("Keys")
-        if type(keys) is not dict or not keys:
-            raise MalformedRecordError("record has no 'dynamodb.Keys' object")
-        event_name = record.get("eventName")
-        if event_name not in EVENT_NAMES:
-            raise UnknownEventError(f"unknown eventName {_preview(event_name)}")
+        # The hot path of every batch: plain subscripts, the precise reason only on failure.
+        try:
+            ddb = record["dynamodb"]
+            sequence_number = ddb["SequenceNumber"]
+            keys = ddb["Keys"]
+            event_name = record["eventName"]
+        except (KeyError, TypeError, IndexError):
+            raise _envelope_error(record) from None
+        if (
+            type(sequence_number) is not str
+            or not sequence_number
+            or type(keys) is not dict
+            or not keys
+            or type(record) is not dict
+            or type(ddb) is not dict
+            or event_name not in EVENT_NAMES
+        ):
+            raise _envelope_error(record)
         self.raw: dict[str, Any] = record
         self._ddb: dict[str, Any] = ddb
         self.event_name: str = event_name
         self.sequence_number: str = sequence_number
-        self.pk: str = _key_string(keys, "PK")
-        self.sk: str = _key_string(keys, "SK")
-        self._keys: Image | None = None
-        self._old: Any = _MISSING
-        self._new: Any = _MISSING
+        value = keys.get("PK")
+        text = value.get("S") if type(value) is dict else None
+        self.pk: str = text if type(text) is str else _key_string(keys, "PK")
+        value = keys.get("SK")
+        text = value.get("S") if type(value) is dict else None
+        self.sk: str = text if type(text) is str else _key_string(keys, "SK")
 
     # -- envelope
 
@@ -339,9 +371,9 @@ class Change:
 
     @property
     def approximate_creation_time(self) -> datetime | None:
-        """When the change was made (UTC, second precision or finer), or ``None`` when the
-        record carries no usable ``ApproximateCreationDateTime``: it is informational, so
-        a missing or odd value never makes the record poison."""
+        """When the change was made (UTC), or ``None`` when the record carries no usable
+        ``ApproximateCreationDateTime``: it is informational, so a missing or odd value
+        never makes the record poison."""
         seconds = self._ddb.get("ApproximateCreationDateTime")
         if type(seconds) is not int and type(seconds) is not float:
             return None
@@ -368,29 +400,35 @@ class Change:
 
     @property
     def keys(self) -> Image:
-        if self._keys is None:
-            self._keys = Image(self._ddb["Keys"])
-        return self._keys
+        try:
+            return self._keys
+        except AttributeError:
+            self._keys: Image = Image(self._ddb["Keys"])
+            return self._keys
 
-    def _image(self, field: str) -> Image | None:
+    def _raw_image(self, field: str) -> dict[str, Any] | None:
         raw = self._ddb.get(field)
-        if raw is None:
-            return None
-        if type(raw) is not dict:
-            raise MalformedRecordError(f"'dynamodb.{field}' is not an object")
-        return Image(raw)
+        if raw is None or type(raw) is dict:
+            return raw
+        raise MalformedRecordError(f"'dynamodb.{field}' is not an object")
 
     @property
     def old_image(self) -> Image | None:
-        if self._old is _MISSING:
-            self._old = self._image("OldImage")
-        return self._old  # type: ignore[no-any-return]
+        try:
+            return self._old
+        except AttributeError:
+            raw = self._raw_image("OldImage")
+            self._old: Image | None = None if raw is None else Image(raw)
+            return self._old
 
     @property
     def new_image(self) -> Image | None:
-        if self._new is _MISSING:
-            self._new = self._image("NewImage")
-        return self._new  # type: ignore[no-any-return]
+        try:
+            return self._new
+        except AttributeError:
+            raw = self._raw_image("NewImage")
+            self._new: Image | None = None if raw is None else Image(raw)
+            return self._new
 
     def _sides(self) -> tuple[Image | None, Image | None]:
         # An image that cannot exist for this event (INSERT's old, REMOVE's new) is empty;
@@ -419,10 +457,23 @@ class Change:
         needed for the comparison is not in the record (KEYS_ONLY, NEW_IMAGE or OLD_IMAGE
         views): nothing is claimed that the record does not show.
         """
-        old, new = self._sides()
-        if old is None or new is None:
+        name = self.event_name
+        ddb = self._ddb
+        old_raw = _NO_ATTRIBUTES if name == INSERT else ddb.get("OldImage")
+        new_raw = _NO_ATTRIBUTES if name == REMOVE else ddb.get("NewImage")
+        if type(old_raw) is not dict or type(new_raw) is not dict:
+            if old_raw is None or new_raw is None:
+                return False
+            raise MalformedRecordError("'dynamodb.OldImage' or 'NewImage' is not an object")
+        before = old_raw.get(attr, _MISSING)
+        after = new_raw.get(attr, _MISSING)
+        if before == after:
+            # Identical DynamoDB JSON decodes to identical values: most unchanged
+            # attributes are settled without decoding anything.
             return False
-        return bool(old.get(attr, default) != new.get(attr, default))
+        old_value = default if before is _MISSING else _decode_attribute(attr, before)
+        new_value = default if after is _MISSING else _decode_attribute(attr, after)
+        return bool(old_value != new_value)
 
     def changed_attributes(self) -> set[str]:
         """Names of every attribute whose value differs (decodes both images in full);

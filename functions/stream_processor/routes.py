@@ -21,12 +21,17 @@ once per invocation; ``inv.counts``: the metric counters; ``inv.log``: the logge
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
 
 from metrics import PRICE_CHANGES, STATUS_CHANGES
-from records import INSERT, MODIFY, REMOVE, Change
+from records import EVENT_NAMES, INSERT, MODIFY, REMOVE, Change
 from settings import LOGGER_NAME
+
+TYPE_CHECKING = False  # typing is not imported at run time: it is cold-start time
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    Route = Callable[[Change, "Invocation"], Any]
 
 ANY = "*"
 
@@ -57,9 +62,6 @@ class Invocation:
         self.context = context  # the Lambda context object (None when run locally)
 
 
-Route = Callable[[Change, Invocation], Any]
-
-
 def entity_of(pk: str, sk: str) -> str:
     """The single-table entity an item belongs to, from its keys.
 
@@ -78,42 +80,68 @@ def entity_of(pk: str, sk: str) -> str:
 
 
 class Router:
-    """A registry of routes keyed by (entity, event name); ``ANY`` matches all."""
+    """A registry of routes keyed by (entity, event name); ``ANY`` matches all.
+
+    A route registered with ``logs_only=True`` only writes per-record INFO lines: it is not
+    called at all when INFO is off (the production level), which keeps the default routes
+    free at WARN.
+    """
 
     def __init__(self, classify: Callable[[str, str], str] = entity_of) -> None:
         self.classify = classify
-        self._routes: dict[tuple[str, str], list[Route]] = {}
-        self._plans: dict[tuple[str, str], tuple[Route, ...]] = {}
+        self._routes: dict[tuple[str, str], list[tuple[Route, bool]]] = {}
+        self._plans: dict[bool, dict[str, dict[str, tuple[Route, ...]]]] = {}
 
-    def add(self, entity: str, event: str, route: Route) -> Route:
-        if event != ANY and event not in (INSERT, MODIFY, REMOVE):
+    def add(self, entity: str, event: str, route: Route, *, logs_only: bool = False) -> Route:
+        if event != ANY and event not in EVENT_NAMES:
             raise ValueError(f"unknown event name {event!r}: use INSERT, MODIFY, REMOVE or ANY")
         if not callable(route):
             raise TypeError(f"route {route!r} is not callable")
-        self._routes.setdefault((entity, event), []).append(route)
+        self._routes.setdefault((entity, event), []).append((route, logs_only))
         self._plans.clear()
         return route
 
-    def on(self, entity: str, event: str) -> Callable[[Route], Route]:
+    def on(self, entity: str, event: str, *, logs_only: bool = False) -> Callable[[Route], Route]:
         """Decorator form of ``add``."""
 
         def register(route: Route) -> Route:
-            return self.add(entity, event, route)
+            return self.add(entity, event, route, logs_only=logs_only)
 
         return register
 
-    def routes_for(self, entity: str, event: str) -> tuple[Route, ...]:
-        plan = self._plans.get((entity, event))
-        if plan is None:
-            keys = [(ANY, ANY), (ANY, event)]
-            if entity != ANY:
-                keys += [(entity, ANY), (entity, event)]
-            plan = tuple(r for key in keys for r in self._routes.get(key, ()))
-            self._plans[(entity, event)] = plan
-        return plan
+    def routes_for(self, entity: str, event: str, verbose: bool = True) -> tuple[Route, ...]:
+        """The routes one change runs, in order."""
+        keys = [(ANY, ANY), (ANY, event)]
+        if entity != ANY:
+            keys += [(entity, ANY), (entity, event)]
+        return tuple(
+            route
+            for key in keys
+            for route, logs_only in self._routes.get(key, ())
+            if verbose or not logs_only
+        )
+
+    def plan_table(self, verbose: bool) -> dict[str, dict[str, tuple[Route, ...]]]:
+        """event name -> entity -> routes, filled on demand by ``plan``; cached per level
+        until the next ``add``. The batch loop looks plans up here inline."""
+        table = self._plans.get(verbose)
+        if table is None:
+            table = self._plans[verbose] = {event: {} for event in EVENT_NAMES}
+        return table
+
+    def plan(
+        self, table: dict[str, dict[str, tuple[Route, ...]]], change: Change, verbose: bool
+    ) -> tuple[Route, ...]:
+        plans = table[change.event_name]
+        entity = self.classify(change.pk, change.sk)
+        found = plans.get(entity)
+        if found is None:
+            found = plans[entity] = self.routes_for(entity, change.event_name, verbose)
+        return found
 
     def dispatch(self, change: Change, inv: Invocation) -> None:
-        for route in self.routes_for(self.classify(change.pk, change.sk), change.event_name):
+        """Run the routes for one change (the batch loop inlines this)."""
+        for route in self.plan(self.plan_table(inv.verbose), change, inv.verbose):
             route(change, inv)
 
     def copy(self) -> Router:
@@ -193,15 +221,15 @@ def product_deleted(change: Change, inv: Invocation) -> None:
 def seed_router() -> Router:
     """A router holding the seed tutorial's behaviour."""
     router = Router()
-    router.add(ANY, ANY, log_item)
-    router.add(ANY, INSERT, log_insert)
-    router.add(USER, INSERT, new_user)
-    router.add(PRODUCT, INSERT, new_product)
-    router.add(ORDER, INSERT, new_order)
-    router.add(ANY, MODIFY, detect_modifications)
-    router.add(ANY, REMOVE, log_remove)
-    router.add(USER, REMOVE, user_deleted)
-    router.add(PRODUCT, REMOVE, product_deleted)
+    router.add(ANY, ANY, log_item, logs_only=True)
+    router.add(ANY, INSERT, log_insert, logs_only=True)
+    router.add(USER, INSERT, new_user, logs_only=True)
+    router.add(PRODUCT, INSERT, new_product, logs_only=True)
+    router.add(ORDER, INSERT, new_order, logs_only=True)
+    router.add(ANY, MODIFY, detect_modifications)  # counts status/price changes: always runs
+    router.add(ANY, REMOVE, log_remove, logs_only=True)
+    router.add(USER, REMOVE, user_deleted, logs_only=True)
+    router.add(PRODUCT, REMOVE, product_deleted, logs_only=True)
     return router
 
 

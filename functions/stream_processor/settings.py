@@ -10,8 +10,8 @@ without reloading modules.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, NamedTuple
 
+TYPE_CHECKING = False  # typing is not imported at run time: it is cold-start time
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -37,14 +37,29 @@ LOCAL_FUNCTION_NAME = "local"
 LOGGER_NAME = "stream_processor"
 
 
-class Settings(NamedTuple):
+class Settings:
     """The configuration one invocation runs with."""
 
-    destination_type: str | None
-    destination: str | None
-    metrics_namespace: str
-    function_name: str
-    region: str | None
+    __slots__ = ("destination", "destination_type", "function_name", "metrics_namespace", "region")
+
+    def __init__(
+        self,
+        *,
+        destination_type: str | None = None,
+        destination: str | None = None,
+        metrics_namespace: str = DEFAULT_METRICS_NAMESPACE,
+        function_name: str = LOCAL_FUNCTION_NAME,
+        region: str | None = None,
+    ) -> None:
+        self.destination_type = destination_type
+        self.destination = destination
+        self.metrics_namespace = metrics_namespace
+        self.function_name = function_name
+        self.region = region
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"Settings({fields})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
