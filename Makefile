@@ -33,3 +33,6 @@ lint: install ## ruff lint + format check, mypy
 format: install ## apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+bench: install ## benchmark the stream processor vs Powertools' BatchProcessor (prints ratios)
+	$(RUN) python bench/bench_handler.py

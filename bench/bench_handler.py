@@ -46,9 +46,7 @@ sys.path.insert(0, str(FUNCTION_DIR))
 import handler  # noqa: E402  (the function package is its own code root)
 from settings import LOGGER_NAME  # noqa: E402
 
-STREAM_ARN = (
-    "arn:aws:dynamodb:us-east-1:123456789012:table/shop/stream/2025-08-11T16:30:00.000"
-)
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/shop/stream/2025-08-11T16:30:00.000"
 STATUSES = ("pending", "paid", "packed", "shipped", "delivered", "cancelled")
 TAGS = ("new", "sale", "eco", "gift", "bulk", "limited", "imported", "local")
 
@@ -277,7 +275,7 @@ def run_floor(event: dict[str, Any]) -> int:
 def time_rounds(contenders: dict[str, Any], event: dict[str, Any], rounds: int) -> dict[str, float]:
     """Median seconds per batch for each contender, run interleaved round by round."""
     samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for name, (fn, level) in contenders.items():  # warm-up
+    for fn, level in contenders.values():  # warm-up
         configure_logging(level)
         fn(event)
     for _ in range(rounds):
@@ -373,9 +371,14 @@ def main() -> int:
     tracemalloc.stop()
     del parsed
     n = len(event["Records"])
-    mix = {name: sum(r["eventName"] == name for r in event["Records"]) for name in ("INSERT", "MODIFY", "REMOVE")}
+    mix = {
+        name: sum(r["eventName"] == name for r in event["Records"])
+        for name in ("INSERT", "MODIFY", "REMOVE")
+    }
     print(f"event: {n} records, {len(payload) / 1e6:.2f} MB as JSON, mix {mix}")
-    print(f"python {platform.python_version()} on {platform.machine()}, {args.rounds} rounds, medians")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, {args.rounds} rounds, medians"
+    )
 
     powertools = make_powertools()
     sanity = (run_handler(event), powertools(event))
@@ -411,8 +414,13 @@ def main() -> int:
             f"   ratio {ours / theirs:.3f}"
         )
     print("\npeak memory allocated while processing (tracemalloc)")
-    print(f"  handler     {peak_handler / 1e6:8.3f} MB = {peak_handler / len(payload):.3f}x payload")
-    print(f"  powertools  {peak_powertools / 1e6:8.3f} MB = {peak_powertools / len(payload):.3f}x payload")
+    print(
+        f"  handler     {peak_handler / 1e6:8.3f} MB = {peak_handler / len(payload):.3f}x payload"
+    )
+    print(
+        f"  powertools  {peak_powertools / 1e6:8.3f} MB"
+        f" = {peak_powertools / len(payload):.3f}x payload"
+    )
     print(
         f"  (the parsed event itself, built by the runtime before the handler runs: "
         f"{parsed_bytes / 1e6:.1f} MB = {parsed_bytes / len(payload):.1f}x payload)"
@@ -443,7 +451,9 @@ def main() -> int:
             **{f"import ({label})": ours / theirs for label, (ours, theirs) in cold.items()},
             "peak_memory_vs_payload": peak_handler / len(payload),
         },
-        "import_seconds": {label: {"handler": o, "powertools": t} for label, (o, t) in cold.items()},
+        "import_seconds": {
+            label: {"handler": o, "powertools": t} for label, (o, t) in cold.items()
+        },
         "peak_memory_bytes": {"handler": peak_handler, "powertools": peak_powertools},
         "parsed_event_bytes": parsed_bytes,
         "handler": {"us_per_record_warn": us_warn, "us_per_record_info": us_info},
@@ -452,7 +462,9 @@ def main() -> int:
     }
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
-        print(f"wrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
+        print(
+            f"wrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}"
+        )
     return 0
 
 
