@@ -24,7 +24,7 @@ SEED_ITEM = {
 SEED_KEYS = {"PK": SEED_ITEM["PK"], "SK": SEED_ITEM["SK"]}
 
 
-def batch(*records: dict[str, Any]) -> dict[str, Any]:
+def batch(*records: Any) -> dict[str, Any]:
     return {"Records": list(records)}
 
 
@@ -63,7 +63,7 @@ def test_seed_entity_lines(
 ) -> None:
     keys = {"PK": {"S": pk}, "SK": {"S": sk}}
     image = dict(keys)
-    kwargs = {"new": image} if event_name == "INSERT" else {"old": image}
+    kwargs: dict[str, Any] = {"new": image} if event_name == "INSERT" else {"old": image}
     run = run_batch(batch(stream_record(event_name, keys=keys, **kwargs)))
     assert run.messages == [
         f"Processing {event_name} for item: {pk}#{sk}",

@@ -27,6 +27,10 @@ def test_entity_of(pk: str, sk: str, entity: str) -> None:
     assert entity_of(pk, sk) == entity
 
 
+def recorder(calls: list[str], tag: str) -> Any:
+    return lambda change, inv: calls.append(tag)
+
+
 def _inv(verbose: bool = True) -> Invocation:
     return Invocation(verbose=verbose, counts=new_counts())
 
@@ -43,7 +47,7 @@ def test_routes_run_from_general_to_specific_in_registration_order() -> None:
         ("product", "INSERT", "product-insert"),
         (ANY, "REMOVE", "any-remove"),
     ]:
-        router.add(entity, event, lambda c, i, tag=tag: calls.append(tag))
+        router.add(entity, event, recorder(calls, tag))
     change = Change(stream_record("INSERT", keys={"PK": {"S": "USER#1"}}))
     router.dispatch(change, _inv())
     assert calls == ["any-any", "any-insert", "user-any", "user-insert", "user-insert-2"]
