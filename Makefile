@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs bench
+.PHONY: help install test unit lint format docs bench plan
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,3 +39,11 @@ docs: install ## regenerate the README's configuration reference from components
 
 bench: install ## benchmark the stream processor vs Powertools' BatchProcessor (prints ratios)
 	$(RUN) python bench/bench_handler.py
+
+# make plan: optional PEAK, ITEM_BYTES, MIX, LOG_RETENTION_DAYS, TABLE_GB become options.
+PLAN_OPTIONS = $(if $(PEAK),--peak="$(PEAK)") $(if $(ITEM_BYTES),--item-bytes="$(ITEM_BYTES)") \
+	$(if $(MIX),--mix="$(MIX)") $(if $(TABLE_GB),--table-gb="$(TABLE_GB)") \
+	$(if $(LOG_RETENTION_DAYS),--log-retention-days="$(LOG_RETENTION_DAYS)")
+
+plan: install ## monthly cost and capacity at a write rate: make plan STACK=dev WRITES=5/s [PEAK=50/s]
+	$(RUN) python -m devtools.plan --stack="$(STACK)" --writes="$(WRITES)" $(strip $(PLAN_OPTIONS))
