@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format typecheck bench
+.PHONY: help install test unit lint format typecheck bench policy-venv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,11 +25,17 @@ test: install ## run every test: unit (Pulumi mocks, handler) and integration (e
 unit: install ## unit tests only
 	$(RUN) pytest tests/unit
 
-lint: install ## ruff lint + format check, mypy
+lint: install ## ruff lint + format check, mypy, actionlint (GitHub workflows)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy .
+	$(RUN) actionlint
 
 format: install ## apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+policy-venv: install ## policy/venv for `pulumi preview --policy-pack policy` (requirements pinned by uv.lock)
+	$(UV) venv --quiet --allow-existing policy/venv
+	$(UV) pip install --quiet --python policy/venv/bin/python -r policy/requirements.txt \
+		--constraint <($(UV) export --frozen --all-groups --no-hashes --no-emit-project --quiet)

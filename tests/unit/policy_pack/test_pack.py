@@ -1,11 +1,10 @@
 """The policy pack as Pulumi loads it: its policies, levels, config and runtime pins.
 
-The end-to-end tests drive pulumi_policy's own analyzer servicer (the object the Pulumi
-CLI talks to over gRPC) with the messages the CLI sends: `Configure` with the contents of
-a `--policy-pack-config` file, then `Analyze` / `AnalyzeStack` with resources from the
-mocked graphs. That exercises the real config path (per-policy enforcementLevel and
-properties) rather than our assumptions about it. The servicer class is private API of
-pulumi_policy (pinned in uv.lock); if an upgrade renames it, these tests fail loudly.
+The end-to-end tests start the pack the way the Pulumi CLI does (`python -m pulumi.policy
+<engine> <pack dir>`, which prints a port) and send it, over gRPC, the messages the CLI
+sends: `Configure` with the contents of a `--policy-pack-config` file, then `Analyze` /
+`AnalyzeStack` with resources from the mocked graphs. That exercises the real config path
+(per-policy enforcementLevel and properties), not our assumptions about it.
 """
 
 from __future__ import annotations
@@ -14,21 +13,25 @@ import itertools
 import json
 import re
 import runpy
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
-from pulumi_policy import policy as pulumi_policy_module
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from devtools.program import ROOT
 from policy.pack import PACK_NAME, policies
 from policy.rules import RULES, TABLE, Resource
 from tests.unit.policy_pack.conftest import edit, one
+
+DEV_CONFIG = ROOT / "policy" / "dev.json"
 
 # aws-facts.md "Security rules that apply", first column, row by row.
 AWS_FACTS_RULES = [
@@ -139,26 +142,46 @@ def test_requirements_pin_the_locked_versions():
 
 
 # ---------------------------------------------------------------------------------------
-# End to end through pulumi_policy's analyzer servicer.
+# End to end: the pack runs as Pulumi runs it (`python -m pulumi.policy <engine> <pack>`),
+# and the tests play the CLI's part over gRPC.
 # ---------------------------------------------------------------------------------------
 LEVELS = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "disabled": proto.DISABLED}
 
 
-def analyzer(config_file: Path | None = None):
-    servicer = pulumi_policy_module._PolicyAnalyzerServicer(
-        PACK_NAME, "0.0.1", policies(), EnforcementLevel.MANDATORY
+@pytest.fixture(scope="module")
+def pack():
+    """A running policy pack process and a gRPC stub to talk to it."""
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
+        cwd=ROOT / "policy",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    try:
+        port = (process.stdout.readline() if process.stdout else "").strip()
+        assert port.isdigit(), f"the pack did not start: {process.communicate()[1]}"
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        yield proto.AnalyzerStub(channel)
+        channel.close()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def configure(stub, config_file: Path | None = None):
+    """What `--policy-pack-config FILE` sends (nothing at all without the flag)."""
     request = proto.ConfigureAnalyzerRequest()
-    for name, settings in json.loads(config_file.read_text()).items() if config_file else []:
+    settings_by_policy = json.loads(config_file.read_text()) if config_file else {}
+    for name, settings in settings_by_policy.items():
         properties = struct_pb2.Struct()
         properties.update({k: v for k, v in settings.items() if k != "enforcementLevel"})
+        level = LEVELS[settings["enforcementLevel"]]
         request.policyConfig[name].CopyFrom(
-            proto.PolicyConfig(
-                enforcementLevel=LEVELS[settings["enforcementLevel"]], properties=properties
-            )
+            proto.PolicyConfig(enforcementLevel=level, properties=properties)
         )
-    servicer.Configure(request, None)
-    return servicer
+    stub.Configure(request)
+    return stub
 
 
 def struct(props: Any) -> struct_pb2.Struct:
@@ -168,45 +191,58 @@ def struct(props: Any) -> struct_pb2.Struct:
     return message
 
 
-def analyze(servicer, resource: Resource) -> list:
+def analyze(stub, resource: Resource) -> list:
     request = proto.AnalyzeRequest(
         type=resource.type, properties=struct(resource.props), urn=resource.urn, name=resource.name
     )
-    return list(servicer.Analyze(request, None).diagnostics)
+    return list(stub.Analyze(request).diagnostics)
 
 
-def analyze_stack(servicer, resources) -> list:
+def analyze_stack(stub, resources) -> list:
     request = proto.AnalyzeStackRequest(
         resources=[
             proto.AnalyzerResource(type=r.type, properties=struct(r.props), urn=r.urn, name=r.name)
             for r in resources
         ]
     )
-    return list(servicer.AnalyzeStack(request, None).diagnostics)
+    return list(stub.AnalyzeStack(request).diagnostics)
 
 
-def test_prod_graph_passes_the_pack_without_config(prod):
-    servicer = analyzer()
-    found = [d for resource in prod for d in analyze(servicer, resource)]
-    found += analyze_stack(servicer, prod)
+def analyze_all(stub, resources) -> list:
+    return [d for resource in resources for d in analyze(stub, resource)] + analyze_stack(
+        stub, resources
+    )
+
+
+def test_pack_process_declares_every_rule_with_its_level(pack):
+    info = pack.GetAnalyzerInfo(empty_pb2.Empty())
+    assert info.name == PACK_NAME and info.supportsConfig
+    levels = {policy.name: policy.enforcementLevel for policy in info.policies}
+    assert list(levels) == [rule.id for rule in RULES]
+    assert levels.pop("ckv-aws-116") == proto.DISABLED
+    assert set(levels.values()) == {proto.MANDATORY}
+    for policy in info.policies:
+        assert set(policy.configSchema.properties) == {
+            "reason",
+            "stackConfigKey",
+            "stackConfigValue",
+        }
+
+
+def test_prod_graph_passes_the_pack_without_config(pack, prod):
+    found = analyze_all(configure(pack), prod)
     assert [(d.policyName, d.message) for d in found] == []
 
 
-def test_dev_graph_without_config_is_blocked_by_mandatory_violations(dev):
-    servicer = analyzer()
-    found = analyze(servicer, one(dev, TABLE)) + analyze_stack(servicer, dev)
-    assert {d.policyName for d in found} == {
-        "fsbp-dynamodb-1-ckv2-aws-16", "fsbp-dynamodb-2-ckv-aws-28",
-        "fsbp-dynamodb-6", "ckv-aws-119",
-    }  # fmt: skip
+def test_dev_graph_without_config_is_blocked_by_mandatory_violations(pack, dev):
+    found = analyze_all(configure(pack), dev)
+    assert {d.policyName for d in found} == set(json.loads(DEV_CONFIG.read_text()))
     assert {d.enforcementLevel for d in found} == {proto.MANDATORY}
 
 
-def test_dev_config_lowers_exactly_the_relaxed_rules_and_shows_the_reason(dev):
-    servicer = analyzer(ROOT / "policy" / "dev.json")
-    found = [d for resource in dev for d in analyze(servicer, resource)]
-    found += analyze_stack(servicer, dev)
-    relaxed = json.loads((ROOT / "policy" / "dev.json").read_text())
+def test_dev_config_lowers_exactly_the_relaxed_rules_and_shows_the_reason(pack, dev):
+    found = analyze_all(configure(pack, DEV_CONFIG), dev)
+    relaxed = json.loads(DEV_CONFIG.read_text())
     assert {d.policyName for d in found} == set(relaxed)
     for diagnostic in found:
         assert diagnostic.enforcementLevel == proto.ADVISORY
@@ -217,27 +253,14 @@ def test_dev_config_lowers_exactly_the_relaxed_rules_and_shows_the_reason(dev):
     assert capacity.urn == one(dev, TABLE).urn
 
 
-def test_value_unknown_during_preview_is_reported_not_crashed(prod):
+def test_value_unknown_during_preview_is_reported_not_crashed(pack, prod):
     # During a first preview the execution policy is computed from ARNs that do not exist
     # yet; pulumi_policy reports such a rule as "can't run during preview" (advisory), and
     # `pulumi up` re-runs it with the real document. The rule must not swallow that.
-    unknown = one(
-        edit(prod, "aws:iam/rolePolicy:RolePolicy", policy=UNKNOWN_STRING_VALUE),
-        "aws:iam/rolePolicy:RolePolicy",
-    )
-    found = analyze(analyzer(), unknown)
+    role_policy = "aws:iam/rolePolicy:RolePolicy"
+    unknown = one(edit(prod, role_policy, policy=UNKNOWN_STRING_VALUE), role_policy)
+    found = analyze(configure(pack), unknown)
     assert [(d.policyName, d.enforcementLevel) for d in found] == [
         ("fsbp-iam-1-ckv-aws-62-63-355", proto.ADVISORY)
     ]
     assert "can't run policy" in found[0].message
-
-
-def test_pack_declares_the_relaxation_properties():
-    info = analyzer().GetAnalyzerInfo(None, None)
-    assert info.supportsConfig
-    for policy in info.policies:
-        assert set(policy.configSchema.properties) == {
-            "reason",
-            "stackConfigKey",
-            "stackConfigValue",
-        }
