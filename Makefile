@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format typecheck bench policy-venv
+.PHONY: help install test unit lint format docs policy-venv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ lint: install ## ruff lint + format check, mypy, actionlint (GitHub workflows)
 format: install ## apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+docs: install ## regenerate the README's configuration reference from components/config.py
+	$(RUN) python -m devtools.config_reference
 
 policy-venv: install ## policy/venv for `pulumi preview --policy-pack policy` (requirements pinned by uv.lock)
 	$(UV) venv --quiet --allow-existing policy/venv
