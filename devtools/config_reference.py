@@ -40,7 +40,8 @@ def _allowed(key: Key) -> str:
         low, high = key.bounds
         extra = "".join(f" or {value}" for value in key.also)
         return f"{low} to {high}{extra}"
-    return {bool: "`true` \\| `false`"}.get(key.kind, "")
+    allowed_by_kind: dict[type, str] = {bool: "`true` \\| `false`"}
+    return allowed_by_kind.get(key.kind, "")
 
 
 def render() -> str:

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 
 from components.config import PROJECT
-from devtools.program import ProgramRun, load_stack_config, run_program
+from devtools.program import ProgramRun, run_program
 from policy.rules import Resource, Rule
 from tests.support.fake_aws import FakeAws
+from tests.support.stacks import stack_config
 
 Graph = tuple[Resource, ...]
 REMOVE = object()  # `edit(..., key=REMOVE)` deletes the property
@@ -29,11 +30,11 @@ REMOVE = object()  # `edit(..., key=REMOVE)` deletes the property
 
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None) -> ProgramRun:
     """Run the program with Pulumi.<stack>.yaml, `{"table.kmsKey": "aws-managed"}` applied."""
-    config = copy.deepcopy(load_stack_config(stack))
+    sections: dict[str, dict[str, Any]] = {}
     for path, value in (overrides or {}).items():
         section, key = path.split(".", 1)
-        config.setdefault(f"{PROJECT}:{section}", {})[key] = value
-    return run_program(FakeAws(), config, stack)
+        sections.setdefault(section, {})[key] = value
+    return run_program(FakeAws(), stack_config(stack, **sections), stack)
 
 
 def graph(run: ProgramRun) -> Graph:
