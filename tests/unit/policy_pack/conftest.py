@@ -48,15 +48,16 @@ def stack_graph(stack: str, overrides: Mapping[str, Any] | None = None) -> Graph
     return graph(run_stack(stack, overrides))
 
 
-def one(resources: Graph, type_token: str) -> Resource:
-    found = [resource for resource in resources if resource.type == type_token]
-    assert len(found) == 1, f"expected one {type_token}, found {len(found)}"
+def one(resources: Graph, type_token: str, named: str = "") -> Resource:
+    """The one resource of `type_token` (whose name contains `named`, when given)."""
+    found = [r for r in resources if r.type == type_token and named in r.name]
+    assert len(found) == 1, f"expected one {type_token} named *{named}*, found {len(found)}"
     return found[0]
 
 
-def edit(resources: Graph, type_token: str, **changes: Any) -> Graph:
-    """A copy of the graph where the one resource of `type_token` has `changes` applied."""
-    target = one(resources, type_token)
+def edit(resources: Graph, type_token: str, named: str = "", **changes: Any) -> Graph:
+    """A copy of the graph where that one resource (see `one`) has `changes` applied."""
+    target = one(resources, type_token, named)
     props = copy.deepcopy(dict(target.props))
     for key, value in changes.items():
         if value is REMOVE:

@@ -212,6 +212,7 @@ def test_log_retention_catches_a_log_group_without_retention(prod):
 # ---------------------------------------------------------------------------------------
 SQS_1 = rule("fsbp-sqs-1-ckv-aws-27")
 SNS_1 = rule("fsbp-sns-1-ckv-aws-26")
+FAILURES = "-failures"  # the failure destination's name; the alarms component adds a topic too
 
 
 def test_sqs_1_catches_an_unencrypted_queue(dev):
@@ -232,13 +233,13 @@ def test_sns_1_passes_the_sns_failure_destination(destination_key):
     topic_stack = stack_graph(
         "prod", {"trigger.onFailure": "sns", "trigger.destinationKmsKey": destination_key}
     )
-    assert one(topic_stack, rules.TOPIC)
+    assert one(topic_stack, rules.TOPIC, FAILURES)
     assert messages(SNS_1, topic_stack) == []
 
 
 def test_sns_1_catches_an_unencrypted_topic():
     topic_stack = stack_graph("prod", {"trigger.onFailure": "sns"})
-    broken = edit(topic_stack, rules.TOPIC, kmsMasterKeyId=REMOVE)
+    broken = edit(topic_stack, rules.TOPIC, FAILURES, kmsMasterKeyId=REMOVE)
     assert messages(SNS_1, broken) == ["kmsMasterKeyId is not set: messages are stored unencrypted"]
 
 

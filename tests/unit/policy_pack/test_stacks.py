@@ -42,14 +42,14 @@ def test_prod_has_no_violation_of_any_enforced_rule(prod):
 def test_prod_contains_what_the_rules_inspect(prod):
     # Guards the test above against passing vacuously on an empty or partial graph.
     types = {resource.type for resource in prod}
+    # The program grants no Lambda permission (test_rules.py adds hand-made ones); alarms
+    # and their topic exist once the alarms component (components/alarms.py) is in.
+    absent = {"fsbp-lambda-1"}
+    if not (ROOT / "components" / "alarms.py").exists():
+        absent |= {"ckv-aws-319-fsbp-cloudwatch-15-17", "fsbp-sns-1-ckv-aws-26"}
     for rule in RULES:
-        if rule.id in (
-            "fsbp-lambda-1",
-            "ckv-aws-319-fsbp-cloudwatch-15-17",
-            "fsbp-sns-1-ckv-aws-26",
-        ):
-            continue  # no permission, alarm or topic in the graph (see test_rules.py)
-        assert types & rule.types, f"prod registers nothing that {rule.id} inspects"
+        if rule.id not in absent:
+            assert types & rule.types, f"prod registers nothing that {rule.id} inspects"
 
 
 def test_dev_violates_only_relaxed_rules(dev):
