@@ -98,7 +98,8 @@ class ProgramMocks(pulumi.runtime.Mocks):
         raise NotImplementedError
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
-        return self.invoke(args.token, dict(args.args)), None
+        # (result, check failures): the mock monitor iterates the failures, so never None.
+        return self.invoke(args.token, dict(args.args)), []
 
     def invoke(self, token: str, args: dict[str, Any]) -> dict:
         raise NotImplementedError
