@@ -134,8 +134,8 @@ def alarm_specs(
             "Maximum", float(alarms.duration_threshold_ms), on_function,
             f"An invocation of {fn} ran longer than {alarms.duration_threshold_ms} ms {per} "
             f"(timeout {timeout_ms} ms): batches are close to timing out and being retried. "
-            "Do: check the REPORT lines and slow calls in the logs; lower trigger.batchSize "
-            "or raise function.memoryMb / timeoutSeconds.",
+            "Do: check the report lines (memory used) and slow calls in the logs; lower "
+            "trigger.batchSize or raise function.memoryMb / timeoutSeconds.",
         ),
         AlarmSpec(
             "iterator-age", "Iterator age", LAMBDA_NAMESPACE, "IteratorAge", "Maximum",
