@@ -561,16 +561,69 @@ TRIGGER_KEYS = (
 )
 
 ALARMS_KEYS = (
-    Key("enabled", bool, True),
-    Key("errorsThreshold", int, 0, bounds=ALARM_COUNT_THRESHOLD),
-    # The seed's "duration > 20 s"; must stay below the function's timeout.
-    Key("durationThresholdMs", int, 20000, bounds=ALARM_DURATION_THRESHOLD_MS),
+    Key(
+        "enabled",
+        bool,
+        True,
+        doc="Alarm topic, alarms and dashboard; false creates none of them.",
+    ),
+    Key(
+        "errorsThreshold",
+        int,
+        0,
+        bounds=ALARM_COUNT_THRESHOLD,
+        doc="Alarm when the function's Errors (Sum) in a period are above this.",
+    ),
+    # The seed's "duration > 20 s".
+    Key(
+        "durationThresholdMs",
+        int,
+        20000,
+        bounds=ALARM_DURATION_THRESHOLD_MS,
+        allowed="1 to 900000, below function.timeoutSeconds x 1000",
+        doc="Alarm when the longest invocation (Duration, Maximum) is above this.",
+    ),
     # The seed's "iterator age > 30 s".
-    Key("iteratorAgeThresholdMs", int, 30000, bounds=ALARM_ITERATOR_AGE_THRESHOLD_MS),
-    Key("evaluationPeriods", int, 1, bounds=ALARM_EVALUATION_PERIODS),
-    Key("periodSeconds", int, 60, check=_alarm_period),
-    Key("emails", list, []),
-    Key("topicKmsKey", str, "create", check=_kms_choice(ALARM_TOPIC_KMS_CHOICES)),
+    Key(
+        "iteratorAgeThresholdMs",
+        int,
+        30000,
+        bounds=ALARM_ITERATOR_AGE_THRESHOLD_MS,
+        allowed="1 to 86400000, below trigger.maxRecordAgeSeconds x 1000 unless that is -1",
+        doc="Alarm when IteratorAge (Maximum), the lag behind the stream, is above this.",
+    ),
+    Key(
+        "evaluationPeriods",
+        int,
+        1,
+        bounds=ALARM_EVALUATION_PERIODS,
+        allowed="1 to 1440; times periodSeconds at most 1 day (7 days for periods >= 1 h)",
+        doc="Consecutive breaching periods before an alarm fires.",
+    ),
+    Key(
+        "periodSeconds",
+        int,
+        60,
+        check=_alarm_period,
+        allowed="a multiple of 60, 60 to 604800",
+        doc="Length of one evaluation period (the metrics have one-minute resolution).",
+    ),
+    Key(
+        "emails",
+        list,
+        [],
+        allowed="email addresses, each once",
+        doc="Subscribed to the alarm topic (each must confirm AWS's email first).",
+    ),
+    Key(
+        "topicKmsKey",
+        str,
+        "create",
+        check=_kms_choice(ALARM_TOPIC_KMS_CHOICES),
+        allowed="none, create, or a key ARN",
+        doc="Alarm topic encryption: `create` (a key CloudWatch may use), `none`, or a key "
+        "ARN whose policy lets cloudwatch.amazonaws.com Decrypt and GenerateDataKey*.",
+    ),
 )
 
 TAG_KEY_MAX, TAG_VALUE_MAX, MAX_TAGS = 128, 256, 50

@@ -15,7 +15,7 @@ from components.config import (
     ConfigError,
     parse_config,
 )
-from devtools.program import load_stack_config
+from tests.support.stacks import raw_config
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -38,15 +38,6 @@ def problems_of(alarms: Any = None, **sections: Any) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         parse(alarms, **sections)
     return caught.value.problems
-
-
-def stack_raw(stack: str) -> dict[str, Any]:
-    prefix = f"{PROJECT}:"
-    return {
-        key[len(prefix) :]: value
-        for key, value in load_stack_config(stack).items()
-        if key.startswith(prefix)
-    }
 
 
 def test_defaults_are_the_production_choice():
@@ -170,7 +161,7 @@ def test_alarm_problems_are_reported_with_the_other_sections():
 
 
 def test_dev_stack_has_the_seed_alarms_on_an_unencrypted_topic():
-    alarms = parse_config(stack_raw("dev"), "dev").alarms
+    alarms = parse_config(raw_config("dev"), "dev").alarms
     assert (alarms.errors_threshold, alarms.duration_threshold_ms) == (0, 20000)
     assert alarms.iterator_age_threshold_ms == 30000
     assert alarms.enabled is True
@@ -178,13 +169,13 @@ def test_dev_stack_has_the_seed_alarms_on_an_unencrypted_topic():
 
 
 def test_prod_stack_encrypts_the_topic_with_its_own_key():
-    config = parse_config(stack_raw("prod"), "prod")
+    config = parse_config(raw_config("prod"), "prod")
     assert config.alarms.topic_kms_key == "create"
     assert config.alarms.duration_threshold_ms < config.function.timeout_seconds * 1000
 
 
 def test_other_sections_are_unchanged_by_the_alarms_section():
-    config = parse_config(stack_raw("dev"), "dev")
+    config = parse_config(raw_config("dev"), "dev")
     assert config.table.name == "demo-ecommerce-freetier"
     assert config.function.timeout_seconds == 30
     assert config.trigger.batch_size == 10
