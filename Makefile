@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs policy-venv
+.PHONY: help install test unit lint format docs bench policy-venv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ format: install ## apply ruff fixes and formatting
 
 docs: install ## regenerate the README's configuration reference from components/config.py
 	$(RUN) python -m devtools.config_reference
+
+bench: install ## benchmark the stream processor vs Powertools' BatchProcessor (prints ratios)
+	$(RUN) python bench/bench_handler.py
 
 policy-venv: install ## policy/venv for `pulumi preview --policy-pack policy` (requirements pinned by uv.lock)
 	$(UV) venv --quiet --allow-existing policy/venv

@@ -40,8 +40,7 @@ def _allowed(key: Key) -> str:
         low, high = key.bounds
         extra = "".join(f" or {value}" for value in key.also)
         return f"{low} to {high}{extra}"
-    allowed_by_kind: dict[type, str] = {bool: "`true` \\| `false`"}
-    return allowed_by_kind.get(key.kind, "")
+    return "`true` \\| `false`" if key.kind is bool else ""
 
 
 def render() -> str:

@@ -181,6 +181,8 @@ def test_dynamodb_1_passes_on_demand_and_auto_scaled_tables(prod):
          "shared pool and has no upper bound"),
         ("ckv-aws-66-ckv-aws-338", {"function.logRetentionDays": 30},
          "retentionInDays is 30: keep logs 0 (forever) or >= 365"),
+        ("fsbp-sns-1-ckv-aws-26", {"alarms.topicKmsKey": "none"},
+         "kmsMasterKeyId is not set: messages are stored unencrypted"),
     ],
 )  # fmt: skip
 def test_config_driven_rules_catch_the_insecure_value(prod, rule_id, override, expected):
@@ -244,13 +246,24 @@ def test_sns_1_catches_an_unencrypted_topic():
 
 
 # ---------------------------------------------------------------------------------------
-# CKV_AWS_319 / CloudWatch.15/.17: hand-built alarms until the alarms component lands.
+# CKV_AWS_319 / CloudWatch.15/.17: the alarms component always wires its topic into every
+# alarm, so broken cases edit a real alarm's inputs or add hand-built ones.
 # ---------------------------------------------------------------------------------------
 ALARMS = rule("ckv-aws-319-fsbp-cloudwatch-15-17")
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:alarms"
 ALARM = {"metricName": "IteratorAge", "namespace": "AWS/Lambda", "statistic": "Maximum",
          "comparisonOperator": "GreaterThanThreshold", "threshold": 60000, "evaluationPeriods": 1,
          "period": 60}  # fmt: skip
+
+
+def test_alarm_rule_passes_the_real_alarms_and_catches_one_silenced(prod):
+    alarms = [r for r in prod if r.type == rules.METRIC_ALARM]
+    assert len(alarms) >= 6 and all(alarm.props["alarmActions"] for alarm in alarms)
+    assert messages(ALARMS, prod) == []
+    silenced = edit(prod, rules.METRIC_ALARM, "iterator-age", actionsEnabled=False)
+    assert messages(ALARMS, silenced) == ["actionsEnabled is false: the alarm notifies nobody"]
+    no_action = edit(prod, rules.METRIC_ALARM, "iterator-age", alarmActions=[])
+    assert messages(ALARMS, no_action) == ["alarmActions is empty: entering ALARM notifies nobody"]
 
 
 def test_alarm_rule_catches_disabled_or_missing_actions(prod):
@@ -332,14 +345,16 @@ def test_iam_1_checks_role_inline_policies(prod):
 
 
 def test_iam_1_catches_a_key_policy_open_to_everyone(prod):
-    open_key = {"Statement": [{"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"},
-                               "Action": "kms:*", "Resource": "*"}]}  # fmt: skip
-    table_key = next(r for r in prod if r.type == rules.KMS_KEY and "table" in r.name)
-    broken = tuple(
-        rules.Resource(r.type, r.name, {**r.props, "policy": json.dumps(open_key)}, r.urn)
-        if r is table_key else r
-        for r in prod
+    # The alarm topic's real key policy (account root + CloudWatch) passes; one more
+    # statement open to any principal, without a condition, is caught.
+    alarms_key = one(prod, rules.KMS_KEY, "alarms")
+    assert messages(IAM_1, (alarms_key,)) == []
+    document = json.loads(alarms_key.props["policy"])
+    document["Statement"].append(
+        {"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*",
+         "Resource": "*"}
     )  # fmt: skip
+    broken = edit(prod, rules.KMS_KEY, "alarms", policy=json.dumps(document))
     assert messages(IAM_1, broken) == [
         "key policy statement 'Anyone' lets any principal use the key"
     ]
