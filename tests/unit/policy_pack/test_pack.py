@@ -69,13 +69,9 @@ def control_ids(cell: str) -> set[str]:
     return set(ids)
 
 
-def aws_facts_path() -> Path | None:
-    """shared/ sits beside the clone (CI) or above the worktree (development)."""
-    for folder in ROOT.parents:
-        candidate = folder / "shared" / "reference" / "aws-facts.md"
-        if candidate.exists():
-            return candidate
-    return None
+def aws_facts_path() -> Path:
+    """The team's AWS facts, vendored in the repository (tests/fixtures/shared)."""
+    return ROOT / "tests" / "fixtures" / "shared" / "reference" / "aws-facts.md"
 
 
 def test_control_id_expansion():
@@ -94,10 +90,7 @@ def test_one_rule_per_aws_facts_row_in_order():
 
 
 def test_aws_facts_table_is_the_one_the_rules_follow():
-    path = aws_facts_path()
-    if path is None:
-        pytest.skip("shared/reference/aws-facts.md is not beside this clone")
-    text = path.read_text(encoding="utf-8")
+    text = aws_facts_path().read_text(encoding="utf-8")
     section = text.split("## Security rules that apply", 1)[1].splitlines()[1:]
     table = itertools.takewhile(lambda line: line.startswith("|"), section)
     rows = [line.split("|")[1].strip() for line in table]
