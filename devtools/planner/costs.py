@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from devtools.planner.prices import Figure, PriceBook
 from devtools.planner.stack import KeyUse
@@ -27,6 +27,7 @@ class Line:
     free_text: str  # the allowance in words, e.g. "1,000,000 requests/month"
     unit_price: float  # dollars per unit
     note: str = ""
+    price_text: str = ""  # the price as the book states it, e.g. "$0.2 per 1,000,000 requests"
 
     @property
     def billable(self) -> float:
@@ -70,7 +71,14 @@ def priced_line(
         figure = book.free(free_key)
         free = None if figure.missing else float(figure.value)
         free_text = allowance_text(figure, service)
-    return Line(service, name, usage, unit, free, free_text, price.unit_price, note)
+    return Line(
+        service, name, usage, unit, free, free_text, price.unit_price, note, price_words(price)
+    )
+
+
+def price_words(price: Figure) -> str:
+    per = f"{price.per:,.0f} " if price.per != 1 else ""
+    return f"${price.value:g} per {per}{price.unit}"
 
 
 # --------------------------------------------------------------------------- services
@@ -102,63 +110,37 @@ def lambda_lines(book: PriceBook, invocations: float, gb_seconds: float, arch: s
 def log_lines(book: PriceBook, ingested_gb: float, stored_gb: float, retention: str) -> list[Line]:
     """Ingestion and storage share ONE 5 GB allowance (see prices.json): ingestion uses it
     first, storage gets what is left."""
-    pool = book.free("logs.data")
-    pool_gb = 0.0 if pool.missing else float(pool.value)
-    ingest_free = min(ingested_gb, pool_gb)
-    storage_free = max(0.0, pool_gb - ingest_free)
-    text = allowance_text(pool, "CloudWatch")
-    return [
-        Line(
-            "CloudWatch",
-            "log ingestion",
-            ingested_gb,
-            "GB",
-            ingest_free,
-            text,
-            book.price("logs.ingestion").unit_price,
-        ),
-        Line(
-            "CloudWatch",
-            f"log storage ({retention})",
-            stored_gb,
-            "GB-month",
-            storage_free,
-            f"{text} (what ingestion leaves: {storage_free:,.2f} GB)",
-            book.price("logs.storage").unit_price,
-            "stored as ingested; compression is not modelled, so an upper bound",
-        ),
+    ingest = priced_line(
+        book, "CloudWatch", "log ingestion", ingested_gb, "GB", "logs.ingestion", "logs.data"
+    )
+    left = max(0.0, (ingest.free or 0.0) - ingested_gb)
+    store = priced_line(
+        book,
+        "CloudWatch",
+        f"log storage ({retention})",
+        stored_gb,
+        "GB-month",
+        "logs.storage",
+        note="stored as ingested; compression is not modelled, so an upper bound",
+    )
+    shared = f"{ingest.free_text}, shared with ingestion: {left:,.2f} GB left"
+    return [ingest, replace(store, free=left, free_text=shared)]
+
+
+def monitoring_lines(
+    book: PriceBook, metrics: int, alarms: int, dashboards: int, dashboard_metrics: int = 0
+) -> list[Line]:
+    """Custom metrics (the EMF line's), standard alarms (one metric each) and dashboards.
+    The dashboard allowance covers dashboards of up to 50 metrics (see prices.json)."""
+    shown = f"{dashboard_metrics} metrics on it" if dashboards else ""
+    specs = [
+        ("custom metrics (EMF)", metrics, "metrics", "cloudwatch.custom_metrics", ""),
+        ("alarms", alarms, "alarm metrics", "cloudwatch.alarms", ""),
+        ("dashboards", dashboards, "dashboards", "cloudwatch.dashboards", shown),
     ]
-
-
-def monitoring_lines(book: PriceBook, metrics: int, alarms: int, dashboards: int) -> list[Line]:
     return [
-        priced_line(
-            book,
-            "CloudWatch",
-            "custom metrics (EMF)",
-            metrics,
-            "metrics",
-            "cloudwatch.custom_metrics",
-            "cloudwatch.custom_metrics",
-        ),
-        priced_line(
-            book,
-            "CloudWatch",
-            "alarms",
-            alarms,
-            "alarm metrics",
-            "cloudwatch.alarms",
-            "cloudwatch.alarms",
-        ),
-        priced_line(
-            book,
-            "CloudWatch",
-            "dashboards",
-            dashboards,
-            "dashboards",
-            "cloudwatch.dashboards",
-            "cloudwatch.dashboards",
-        ),
+        priced_line(book, "CloudWatch", name, usage, unit, key, key, note)
+        for name, usage, unit, key, note in specs
     ]
 
 

@@ -216,7 +216,11 @@ def cost_lines(
         *costs.lambda_lines(book, invocations, gb_seconds, config.function.architecture),
         *costs.log_lines(book, ingested_gb, stored_gb, retention_text),
         *costs.monitoring_lines(
-            book, measure.custom_metric_count(), facts.alarms, facts.dashboards
+            book,
+            measure.custom_metric_count(),
+            facts.alarms,
+            facts.dashboards,
+            facts.dashboard_metrics,
         ),
         *costs.destination_lines(book, config.trigger.on_failure, failures, record_bytes),
     ]

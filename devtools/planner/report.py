@@ -63,19 +63,18 @@ def why_free(line: Line) -> str | None:
     if line.covered:
         return f"{label}: covered by {line.free_text}"
     if line.free is None and line.free_text.startswith("not found"):
-        return (
-            f"{label}: free tier {line.free_text}; billed {dollars(line.dollars)} rounds to $0.00"
-        )
+        return f"{label}: free tier {line.free_text}; billed ${line.dollars:.6f}, under a cent"
     billed = amount(line.billable, line.unit)
-    return f"{label}: {billed} billed at {line.unit_price:.3g}/unit rounds to $0.00"
+    return f"{label}: {billed} billed, ${line.dollars:.6f}: under a cent"
 
 
 def billed_reason(line: Line) -> str:
-    allowance = f"beyond {line.free_text}" if line.free else "(no free tier)"
+    allowance = f"beyond {line.free_text}" if line.free is not None else "(no free tier)"
+    price = line.price_text or f"${line.unit_price:.6g} per {line.unit}"
     note = f" ({line.note})" if line.note else ""
     return (
-        f"{line.service} {line.name}: {amount(line.billable, line.unit)} {allowance} x "
-        f"{line.unit_price:.6g} -> {dollars(line.dollars)}{note}"
+        f"{line.service} {line.name}: {amount(line.billable, line.unit)} {allowance}, at "
+        f"{price} -> {dollars(line.dollars)}{note}"
     )
 
 

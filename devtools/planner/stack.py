@@ -1,8 +1,9 @@
 """The facts a plan needs from a stack's typed config: keys, alarms and thresholds.
 
-Why its own module: the config grows (the `alarms` section of issue 4); what the plan
-counts -- customer-managed keys, alarms, the dashboard, the iterator-age threshold -- is
-read here, in one place, from the validated `StackConfig`, never from raw YAML.
+Why its own module: what the plan counts -- customer-managed keys, alarms, the dashboard,
+the iterator-age threshold -- is read here, in one place, from the validated `StackConfig`
+(never from raw YAML), and alarms and dashboard metrics are counted with the alarms
+component's own pure functions, so the plan counts what `pulumi up` creates.
 """
 
 from __future__ import annotations
@@ -13,10 +14,6 @@ from typing import Any
 from components.config import PROJECT, StackConfig, parse_config
 from devtools.planner.errors import PlanError
 from devtools.program import ROOT, load_stack_config
-
-# The seed tutorial's alarm: "iterator age > 30 s". Used only while the stack has no
-# `alarms` section (before issue 4), and labelled as such wherever it is printed.
-SEED_ITERATOR_AGE_THRESHOLD_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -41,10 +38,10 @@ class KeyUse:
 
 @dataclass(frozen=True)
 class AlarmFacts:
-    section: bool  # the stack has an alarms section (issue 4)
     enabled: bool
     alarms: int  # metric alarms (one metric each)
     dashboards: int
+    dashboard_metrics: int  # the free tier covers dashboards of up to 50 metrics
     emails: int  # subscriptions to the alarm topic
     iterator_age_threshold_ms: int
     threshold_from: str  # where the threshold comes from, for the report
@@ -69,53 +66,43 @@ def load_stack(stack: str) -> tuple[StackConfig, str]:
 
 
 def alarm_facts(config: StackConfig) -> AlarmFacts:
-    alarms = getattr(config, "alarms", None)  # present once issue 4 lands on main
-    if alarms is None:
-        return AlarmFacts(
-            False,
-            False,
-            0,
-            0,
-            0,
-            SEED_ITERATOR_AGE_THRESHOLD_MS,
-            "the seed's 30 s alarm (this stack has no alarms section)",
-            None,
-        )
+    alarms = config.alarms
     if not alarms.enabled:
-        return AlarmFacts(
-            True,
-            False,
-            0,
-            0,
-            0,
-            alarms.iterator_age_threshold_ms,
-            "alarms.iteratorAgeThresholdMs (alarms disabled: nothing fires)",
-            None,
-        )
-    return AlarmFacts(
-        True,
-        True,
-        alarm_count(config),
-        1,
-        len(alarms.emails),
-        alarms.iterator_age_threshold_ms,
-        "alarms.iteratorAgeThresholdMs",
-        alarms.duration_threshold_ms,
+        return AlarmFacts(False, 0, 0, 0, 0, alarms.iterator_age_threshold_ms,
+                          "alarms.iteratorAgeThresholdMs (alarms are disabled: nothing fires)",
+                          None)  # fmt: skip
+    specs, dashboard = alarms_component_view(config)
+    return AlarmFacts(True, len(specs), 1, dashboard_metric_count(dashboard), len(alarms.emails),
+                      alarms.iterator_age_threshold_ms, "alarms.iteratorAgeThresholdMs",
+                      alarms.duration_threshold_ms)  # fmt: skip
+
+
+def alarms_component_view(config: StackConfig) -> tuple[list[Any], dict[str, Any]]:
+    """The alarms and the dashboard StreamAlarms builds for this config, from the
+    component's own pure functions (so the counts cannot drift from what is deployed)."""
+    from components import alarms as component
+
+    function = config.function
+    failure = component.FailureTarget(config.trigger.on_failure, "failure-destination")
+    specs = component.alarm_specs(config.alarms, function, function.name, failure)
+    facts = component.DashboardFacts(
+        region="us-east-1",
+        function_name=function.name,
+        failure_kind=failure.kind,
+        failure_name="failure-destination",
+        alarms=config.alarms,
+        function=function,
+        alarm_arns=[spec.purpose for spec in specs],
     )
+    return specs, component.dashboard_body(facts)
 
 
-def alarm_count(config: StackConfig) -> int:
-    """The alarms StreamAlarms creates for this config (counted from its own specs)."""
-    from components import alarms as alarms_component  # type: ignore[attr-defined]
-
-    failure = alarms_component.FailureTarget(config.trigger.on_failure, "failure-destination")
-    specs = alarms_component.alarm_specs(
-        config.alarms,  # type: ignore[attr-defined]
-        config.function,
-        config.function.name,
-        failure,
+def dashboard_metric_count(body: dict[str, Any]) -> int:
+    return sum(
+        len(widget["properties"]["metrics"])
+        for widget in body["widgets"]
+        if widget["type"] == "metric"
     )
-    return len(specs)
 
 
 def kms_keys(config: StackConfig) -> list[KeyUse]:
@@ -129,7 +116,6 @@ def kms_keys(config: StackConfig) -> list[KeyUse]:
     keys.append(
         KeyUse(f"failure {config.trigger.on_failure}", "trigger.destinationKmsKey", destination)
     )
-    alarms = getattr(config, "alarms", None)
-    if alarms is not None and alarms.enabled:
-        keys.append(KeyUse("alarm topic", "alarms.topicKmsKey", alarms.topic_kms_key))
+    if config.alarms.enabled:
+        keys.append(KeyUse("alarm topic", "alarms.topicKmsKey", config.alarms.topic_kms_key))
     return keys

@@ -24,7 +24,7 @@ from devtools.planner.model import Workload, build_plan, parse_mix
 from devtools.planner.prices import PRICES_FILE, PriceBook, load_prices
 from devtools.planner.rates import parse_rate
 from devtools.planner.report import render, why_free
-from devtools.planner.stack import SEED_ITERATOR_AGE_THRESHOLD_MS, KeyUse, kms_keys
+from devtools.planner.stack import KeyUse, alarm_facts, kms_keys
 from tests.support.stacks import stack_config
 
 P = "dynamodb-stream-processor"
@@ -420,7 +420,7 @@ def test_a_window_longer_than_the_threshold_is_shortened(book: PriceBook, bench:
     # 0.1 records/s: a batch stays open the full 120 s (99 more records would take 990 s);
     # age = 0.125 + 120 / 2 s = 60.1 s > 30 s. 60 s -> 30.1 s, still over; 30 s -> 15.1 s
     plan = build_plan("dev", "us-east-1", config, workload(0.1), book, bench)
-    assert plan.capacity.peak.age_ms > SEED_ITERATOR_AGE_THRESHOLD_MS
+    assert plan.capacity.peak.age_ms > plan.capacity.threshold_ms == 30_000
     assert plan.fix.best is not None
     assert plan.fix.best.describe() == "lower trigger.maxBatchingWindowSeconds from 120 to 30"
     assert plan.fix.best.result.peak.age_ms == pytest.approx(15_125, abs=5)
@@ -432,12 +432,26 @@ def test_a_configuration_that_keeps_up_needs_no_fix(book: PriceBook, bench: Path
     assert "keeps up" in render(plan)
 
 
-def test_the_threshold_is_the_seeds_while_the_stack_has_no_alarms_section(book, bench):
-    plan = build_plan("dev", "us-east-1", typed("dev"), workload(5), book, bench)
-    assert getattr(plan.config, "alarms", None) is None or plan.alarms.section
-    if not plan.alarms.section:
-        assert plan.capacity.threshold_ms == 30_000
-        assert "the seed's 30 s alarm" in render(plan)
+def test_the_threshold_comes_from_the_alarms_section(book: PriceBook, bench: Path):
+    config = typed("dev", alarms={"iteratorAgeThresholdMs": 100})
+    plan = build_plan("dev", "us-east-1", config, workload(5), book, bench)
+    # 5/s without a window: age = 125 ms (half a poll) + a 3.21 ms batch > 100 ms
+    assert plan.capacity.threshold_ms == 100
+    assert plan.capacity.peak.age_ms == pytest.approx(125 + plan.capacity.peak.duration_ms)
+    assert "OVER THE ALARM" in render(plan)
+    assert "threshold from: alarms.iteratorAgeThresholdMs" in render(plan)
+
+
+def test_alarms_dashboard_and_topic_are_counted_from_the_alarms_component():
+    facts = alarm_facts(typed("dev"))
+    # errors, duration, iterator age, throttles, failure queue, quarantined records
+    assert (facts.enabled, facts.alarms, facts.dashboards) == (True, 6, 1)
+    assert 0 < facts.dashboard_metrics <= 50  # inside the free tier's 50 metrics a dashboard
+    assert facts.duration_threshold_ms == 20_000
+    off = alarm_facts(typed("dev", alarms={"enabled": False}))
+    assert (off.alarms, off.dashboards, off.emails) == (0, 0, 0)
+    emails = typed("dev", alarms={"emails": ["a@example.com", "b@example.com"]})
+    assert alarm_facts(emails).emails == 2
 
 
 def test_dev_invocations_and_gb_seconds_by_hand(book: PriceBook, bench: Path):
@@ -457,11 +471,15 @@ def test_provisioned_writes_above_capacity_are_warned(book: PriceBook, bench: Pa
 
 
 def test_kms_keys_are_counted_from_the_config():
-    assert [key.created for key in kms_keys(typed("dev"))] == [False, False]
+    # dev: AWS-owned table key, SSE-SQS queue, unencrypted alarm topic: nothing billed
+    dev = kms_keys(typed("dev"))
+    assert [(key.created, key.requests_billed) for key in dev] == [(False, False)] * 3
+    # prod creates all three keys
     prod = kms_keys(typed("prod"))
-    assert {key.setting for key in prod if key.created} >= {
+    assert {key.setting for key in prod if key.created} == {
         "table.kmsKey",
         "trigger.destinationKmsKey",
+        "alarms.topicKmsKey",
     }
 
 
