@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from components.config import ConfigError
+from components.config import ConfigError, StackConfig
 from devtools.planner import measure
 from devtools.planner.errors import PlanError
-from devtools.planner.model import Workload, build_plan, parse_mix
+from devtools.planner.free_tier import free_tier_hint
+from devtools.planner.model import Plan, Workload, build_plan, parse_mix
 from devtools.planner.prices import PRICES_FILE, PriceBook, load_prices
 from devtools.planner.rates import parse_rate
 from devtools.planner.report import render
@@ -102,7 +103,12 @@ def run(argv: Sequence[str], prices: Path = PRICES_FILE) -> str:
         failure_rate=args.failure_rate,
         alarm_notifications=args.alarm_notifications,
     )
-    return render(build_plan(args.stack, region, config, workload, book, args.bench))
+
+    def plan_for(stack_config: StackConfig) -> Plan:
+        return build_plan(args.stack, region, stack_config, workload, book, args.bench)
+
+    plan = plan_for(config)
+    return render(plan, free_tier_hint(plan, plan_for))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

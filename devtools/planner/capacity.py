@@ -53,7 +53,7 @@ from devtools.planner.prices import PriceBook
 
 # Values tried when searching for a fix (each within the config's limits).
 BATCH_SIZE_STEPS = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
-WINDOW_STEPS = (0, 1, 2, 5, 10, 20, 30, 60, 120, 300)
+WINDOW_STEPS = (0, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300)
 MEMORY_STEPS = (128, 256, 512, 1024, 1769, 2048, 3008, 4096, 6144, 8192, 10240)
 # Poisson sums are cut this many standard deviations around the mean.
 POISSON_SPREAD = 12

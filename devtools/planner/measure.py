@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
 import io
 import json
@@ -277,6 +278,17 @@ def measure_log_volume(
     duration_ms: float,
 ) -> LogVolume:
     """Run the handler on sample batches at `log_level` and count the bytes it logs."""
+    empty, emf, per_record = handler_log_bytes(log_level, view, function_name)
+    platform = len(platform_lines(function_name, region, memory_mb, duration_ms).encode())
+    return LogVolume(empty + emf + platform, dict(per_record), emf, platform)
+
+
+@functools.lru_cache(maxsize=32)
+def handler_log_bytes(
+    log_level: str, view: str, function_name: str
+) -> tuple[int, int, tuple[tuple[str, float], ...]]:
+    """(log bytes of an empty batch, its EMF line's bytes, bytes per record by event name).
+    Cached: the handler's output for a level does not change within a run."""
     modules = function_modules()
     handler, settings_module = modules["handler"], modules["settings"]
     settings = settings_module.Settings(function_name=function_name)
@@ -289,10 +301,9 @@ def measure_log_volume(
         return counter.bytes, len(emf.getvalue().encode("utf-8"))
 
     empty_logs, emf_bytes = logged_bytes([])
-    platform = len(platform_lines(function_name, region, memory_mb, duration_ms).encode())
-    per_record = {}
+    per_record = []
     for name in EVENT_NAMES:
         batch = [sample_record(name, i, view, i) for i in range(SAMPLE_RECORDS)]
         logs, emf = logged_bytes(batch)
-        per_record[name] = ((logs + emf) - (empty_logs + emf_bytes)) / SAMPLE_RECORDS
-    return LogVolume(empty_logs + emf_bytes + platform, per_record, emf_bytes, platform)
+        per_record.append((name, ((logs + emf) - (empty_logs + emf_bytes)) / SAMPLE_RECORDS))
+    return empty_logs, emf_bytes, tuple(per_record)

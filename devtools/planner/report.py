@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from devtools.planner.capacity import Capacity, Fix, Flow, cpu_slowdown
 from devtools.planner.costs import Line
+from devtools.planner.free_tier import FreeTierHint
 from devtools.planner.model import Plan
 from devtools.planner.rates import format_rate
 
@@ -227,8 +228,28 @@ def header(plan: Plan) -> list[str]:
     ]
 
 
-def render(plan: Plan) -> str:
-    out = header(plan) + cost_section(plan) + [""] + capacity_section(plan)
+def hint_lines(hint: FreeTierHint | None) -> list[str]:
+    if hint is None:
+        return []
+    if hint.out_of_reach:
+        names = "; ".join(
+            f"{line.service} {line.name} {dollars(line.dollars)}" for line in hint.out_of_reach
+        )
+        return ["", f"Free tier: out of reach by batch size, window or log level: {names}"]
+    if hint.plan is None:
+        return ["", "Free tier: no batch size, batching window or log level makes this rate free"]
+    changes = "; ".join(f"{setting} {old} -> {new}" for setting, old, new in hint.changes)
+    then = hint.plan
+    return [
+        "",
+        f"Free tier: to make this workload cost $0.00, change {changes}",
+        f"  (then {then.invocations:,.0f} invocations a month, iterator age about "
+        f"{then.capacity.peak.age_ms:,.0f} ms at peak; the same model and prices)",
+    ]
+
+
+def render(plan: Plan, hint: FreeTierHint | None = None) -> str:
+    out = header(plan) + cost_section(plan) + hint_lines(hint) + [""] + capacity_section(plan)
     if plan.warnings:
         out += ["", "Warnings:"] + [f"  - {warning}" for warning in plan.warnings]
     missing = [

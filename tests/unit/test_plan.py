@@ -604,3 +604,37 @@ def test_a_rate_past_the_free_tier_bills_more(capsys, bench: Path):
             float(out.split("total per month")[1].split("$")[1].split()[0].replace(",", ""))
         )
     assert 0 < totals[0] < totals[1]
+
+
+def test_the_free_tier_hint_names_settings_that_make_dev_free_and_they_do(capsys, bench: Path):
+    _, out, _ = cli(capsys, "--stack", "dev", "--writes", "5/s", "--bench", str(bench))
+    hint = out.split("Free tier: to make this workload cost $0.00, change ")[1].split("\n")[0]
+    changes = dict(change.split(" ", 1) for change in hint.split("; "))
+    # at 5/s: Lambda requests need >= 13 records a batch (12,960,000 / 1,000,000) and the
+    # INFO lines alone (~570 bytes x 12.96M records = 7.4 GB) exceed 5 GB: all three change
+    assert set(changes) == {
+        "trigger.batchSize",
+        "trigger.maxBatchingWindowSeconds",
+        "function.logLevel",
+    }
+    assert changes["function.logLevel"] == "INFO -> WARN"
+    config = typed(
+        "dev",
+        trigger={
+            "batchSize": int(changes["trigger.batchSize"].split(" -> ")[1]),
+            "maxBatchingWindowSeconds": int(
+                changes["trigger.maxBatchingWindowSeconds"].split(" -> ")[1]
+            ),
+        },
+        function={"logLevel": "WARN"},
+    )
+    book = load_prices()
+    plan = build_plan("dev", "us-east-1", config, workload(5), book, bench)
+    assert round(plan.total, 2) == 0 and plan.capacity.ok()
+    assert plan.invocations <= 1_000_000
+
+
+def test_the_free_tier_hint_names_lines_no_setting_can_free(capsys, bench: Path):
+    _, out, _ = cli(capsys, "--stack", "prod", "--writes", "200/s", "--bench", str(bench))
+    line = out.split("Free tier: out of reach by batch size, window or log level: ")[1]
+    assert "DynamoDB write requests (on-demand)" in line and "KMS customer-managed keys" in line
