@@ -222,6 +222,9 @@ def test_lambda_requests_exactly_at_and_just_past_the_free_tier(book: PriceBook)
 def test_lambda_gb_seconds_at_and_past_the_free_tier_by_architecture(book: PriceBook):
     at = costs.lambda_lines(book, 0, 400_000, "arm64")[1]
     assert at.dollars == 0 and at.covered
+    # 400,001 GB-s: 1 billable x $0.00001 (arm64 fixture)
+    past = costs.lambda_lines(book, 0, 400_001, "arm64")[1]
+    assert past.billable == pytest.approx(1) and past.dollars == pytest.approx(0.00001)
     # 500,000 GB-s: 100,000 billable x $0.00001 (arm64 fixture) = $1.00; x86 at $0.00002 = $2
     assert costs.lambda_lines(book, 0, 500_000, "arm64")[1].dollars == pytest.approx(1.00)
     assert costs.lambda_lines(book, 0, 500_000, "x86_64")[1].dollars == pytest.approx(2.00)
@@ -270,6 +273,8 @@ def test_kms_keys_and_requests_at_and_past_the_free_tier(book: PriceBook):
     key_line, at = costs.kms_lines(book, keys, 20_000)
     assert key_line.usage == 1 and key_line.dollars == pytest.approx(1.00)  # no free keys
     assert at.dollars == 0 and at.covered
+    # 20,001 requests: 1 billable x $0.03 / 10,000 = $0.000003
+    assert costs.kms_lines(book, keys, 20_001)[1].dollars == pytest.approx(0.03 / 10_000)
     # 30,000 requests: 10,000 billable x $0.03 per 10,000 = $0.03
     assert costs.kms_lines(book, keys, 30_000)[1].dollars == pytest.approx(0.03)
 
@@ -594,6 +599,11 @@ def test_dev_at_5_per_second_shows_what_is_billed(capsys, bench: Path):
     billed = out.split("Billed:")[1].split("\n\n")[0]
     assert "Lambda requests (invocations)" in billed and "CloudWatch log ingestion" in billed
     assert "beyond Lambda free tier: 1,000,000 requests/month" in billed
+    # the lines still inside their allowances say which one covers them, at $0.00
+    assert "| $0.00" in out
+    assert "covered by Lambda free tier: 400,000 GB-s/month" in out
+    assert "covered by CloudWatch free tier: 10 alarm metrics/month" in out
+    assert "covered by DynamoDB free tier: 25 provisioned WCU = 18,000 WCU-hours" in out
 
 
 def test_a_rate_past_the_free_tier_bills_more(capsys, bench: Path):
