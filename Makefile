@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format typecheck bench
+.PHONY: help install test unit lint format docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,3 +33,6 @@ lint: install ## ruff lint + format check, mypy
 format: install ## apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+docs: install ## regenerate the README's configuration reference from components/config.py
+	$(RUN) python -m devtools.config_reference

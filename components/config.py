@@ -196,6 +196,8 @@ class Key:
     bounds: tuple[int, int] | None = None
     also: tuple[int, ...] = ()  # values accepted outside `bounds` (e.g. -1 = unbounded)
     check: Callable[[Any], str | None] | None = None  # extra rule -> problem or None
+    doc: str = ""  # what the key means, for the README's configuration reference
+    allowed: str = ""  # the rule behind `check`, in words, for the same reference
 
 
 def _table_name(value: str) -> str | None:
@@ -260,16 +262,80 @@ def _namespace(value: str) -> str | None:
 
 
 TABLE_KEYS = (
-    Key("name", str, None, check=_table_name),
-    Key("existingTableName", str, None, check=_table_name),
-    Key("billingMode", str, "PAY_PER_REQUEST", choices=BILLING_MODES),
-    Key("readCapacity", int, None, bounds=PROVISIONED_CAPACITY),
-    Key("writeCapacity", int, None, bounds=PROVISIONED_CAPACITY),
-    Key("streamViewType", str, "NEW_AND_OLD_IMAGES", choices=STREAM_VIEW_TYPES),
-    Key("pointInTimeRecovery", bool, True),
-    Key("deletionProtection", bool, True),
-    Key("ttlAttribute", str, None, check=_attribute_name),
-    Key("kmsKey", str, "create", check=_kms_choice(TABLE_KMS_CHOICES)),
+    Key(
+        "name",
+        str,
+        None,
+        check=_table_name,
+        allowed="3-255 chars: A-Z a-z 0-9 _ . -",
+        doc="Name of the table to create (keys PK and SK, strings). Required unless "
+        "`existingTableName` is set.",
+    ),
+    Key(
+        "existingTableName",
+        str,
+        None,
+        check=_table_name,
+        allowed="3-255 chars: A-Z a-z 0-9 _ . -",
+        doc="Attach to this existing table instead of creating one. Its stream must be "
+        "enabled with a view carrying the images the filters read; checked before "
+        "anything is created.",
+    ),
+    Key(
+        "billingMode",
+        str,
+        "PAY_PER_REQUEST",
+        choices=BILLING_MODES,
+        doc="On-demand, or provisioned capacity (the free tier covers 25 RCU/WCU).",
+    ),
+    Key(
+        "readCapacity",
+        int,
+        None,
+        bounds=PROVISIONED_CAPACITY,
+        doc="Read capacity units; required with PROVISIONED, refused otherwise.",
+    ),
+    Key(
+        "writeCapacity",
+        int,
+        None,
+        bounds=PROVISIONED_CAPACITY,
+        doc="Write capacity units; required with PROVISIONED, refused otherwise.",
+    ),
+    Key(
+        "streamViewType",
+        str,
+        "NEW_AND_OLD_IMAGES",
+        choices=STREAM_VIEW_TYPES,
+        doc="What each stream record carries. Status and price change detection needs both images.",
+    ),
+    Key(
+        "pointInTimeRecovery", bool, True, doc="Continuous backups (35 days). Billed per GB-month."
+    ),
+    Key(
+        "deletionProtection",
+        bool,
+        True,
+        doc="Refuse DeleteTable (including from `pulumi destroy`) until turned off.",
+    ),
+    Key(
+        "ttlAttribute",
+        str,
+        None,
+        check=_attribute_name,
+        allowed="1-255 bytes",
+        doc="Attribute holding an epoch-seconds expiry; expired items arrive as REMOVE "
+        "records flagged as TTL expiries. Unset: TTL off.",
+    ),
+    Key(
+        "kmsKey",
+        str,
+        "create",
+        check=_kms_choice(TABLE_KMS_CHOICES),
+        allowed="aws-owned, aws-managed, create, or a key ARN",
+        doc="Encryption at rest: `aws-owned` (free), `aws-managed` (alias/aws/dynamodb), "
+        "`create` (a customer-managed key with rotation, $1/month) or a key ARN.",
+    ),
 )
 # Settings that only make sense for a table this program creates.
 TABLE_CREATION_ONLY = (
@@ -284,30 +350,155 @@ TABLE_CREATION_ONLY = (
 )
 
 FUNCTION_KEYS = (
-    Key("name", str, check=_function_name),
-    Key("runtime", str, "python3.13", check=_runtime),
-    Key("architecture", str, "arm64", choices=ARCHITECTURES),
-    Key("memoryMb", int, 128, bounds=MEMORY_MB),
-    Key("timeoutSeconds", int, 30, bounds=TIMEOUT_SECONDS),
-    Key("reservedConcurrency", int, 10, bounds=(1, 100000), also=(UNBOUNDED,)),
-    Key("logRetentionDays", int, 365, choices=LOG_RETENTION_DAYS),
-    Key("logLevel", str, "INFO", choices=LOG_LEVELS),
-    Key("metricsNamespace", str, "DynamoDBStreamProcessor", check=_namespace),
+    Key(
+        "name",
+        str,
+        check=_function_name,
+        allowed="1-64 chars: A-Z a-z 0-9 _ -",
+        doc="Function name; its log group is /aws/lambda/<name>.",
+    ),
+    Key(
+        "runtime",
+        str,
+        "python3.13",
+        check=_runtime,
+        allowed="python3.11 to python3.14, not past AWS deprecation",
+        doc="Python runtime. Runtimes past their AWS deprecation date are refused.",
+    ),
+    Key(
+        "architecture",
+        str,
+        "arm64",
+        choices=ARCHITECTURES,
+        doc="arm64 costs less per GB-second beyond the free tier.",
+    ),
+    Key("memoryMb", int, 128, bounds=MEMORY_MB, doc="Memory; CPU share grows with it."),
+    Key(
+        "timeoutSeconds",
+        int,
+        30,
+        bounds=TIMEOUT_SECONDS,
+        doc="Per-invocation timeout; a timed-out batch is retried like an error.",
+    ),
+    Key(
+        "reservedConcurrency",
+        int,
+        10,
+        bounds=(1, 100000),
+        also=(UNBOUNDED,),
+        doc="Concurrent executions reserved (and capped); -1 uses the shared pool. 0 "
+        "would stop all processing and is refused.",
+    ),
+    Key(
+        "logRetentionDays",
+        int,
+        365,
+        choices=LOG_RETENTION_DAYS,
+        doc="Log group retention (CloudWatch's allowed values; 0 = never expire).",
+    ),
+    Key(
+        "logLevel",
+        str,
+        "INFO",
+        choices=LOG_LEVELS,
+        doc="Application log level (JSON logs). INFO logs a line per record; WARN "
+        "keeps only problems and the metrics line.",
+    ),
+    Key(
+        "metricsNamespace",
+        str,
+        "DynamoDBStreamProcessor",
+        check=_namespace,
+        allowed="1-255 chars, no ':', not starting AWS/",
+        doc="CloudWatch namespace of the handler's embedded metrics.",
+    ),
 )
 
 TRIGGER_KEYS = (
-    Key("batchSize", int, 100, bounds=BATCH_SIZE),
-    Key("startingPosition", str, "TRIM_HORIZON", choices=STARTING_POSITIONS),
-    Key("maxBatchingWindowSeconds", int, 0, bounds=BATCHING_WINDOW_SECONDS),
-    Key("retryAttempts", int, 3, bounds=RETRY_ATTEMPTS, also=(UNBOUNDED,)),
-    Key("maxRecordAgeSeconds", int, 3600, bounds=MAX_RECORD_AGE_SECONDS, also=(UNBOUNDED,)),
-    Key("bisectOnError", bool, True),
-    Key("parallelizationFactor", int, 1, bounds=PARALLELIZATION_FACTOR),
-    Key("onFailure", str, "sqs", choices=FAILURE_DESTINATIONS),
-    Key("destinationKmsKey", str, "managed", check=_kms_choice(DESTINATION_KMS_CHOICES)),
-    Key("destinationRetentionDays", int, 14, bounds=SQS_RETENTION_DAYS),
-    Key("filterPatterns", list, []),
-    Key("enabled", bool, True),
+    Key(
+        "batchSize",
+        int,
+        100,
+        bounds=BATCH_SIZE,
+        doc="Most records per invocation (also capped by the 6 MB payload).",
+    ),
+    Key(
+        "startingPosition",
+        str,
+        "TRIM_HORIZON",
+        choices=STARTING_POSITIONS,
+        doc="Where a new mapping starts: the oldest record kept (24 h) or new ones only.",
+    ),
+    Key(
+        "maxBatchingWindowSeconds",
+        int,
+        0,
+        bounds=BATCHING_WINDOW_SECONDS,
+        doc="Wait up to this long to fill a batch (fewer, fuller invocations).",
+    ),
+    Key(
+        "retryAttempts",
+        int,
+        3,
+        bounds=RETRY_ATTEMPTS,
+        also=(UNBOUNDED,),
+        doc="Retries of a failing batch before it goes to the failure destination; -1 "
+        "retries until the record expires.",
+    ),
+    Key(
+        "maxRecordAgeSeconds",
+        int,
+        3600,
+        bounds=MAX_RECORD_AGE_SECONDS,
+        also=(UNBOUNDED,),
+        doc="Records older than this go to the failure destination; -1: no limit. Not "
+        "both this and retryAttempts may be -1.",
+    ),
+    Key(
+        "bisectOnError",
+        bool,
+        True,
+        doc="Split a failing batch in two and retry the halves (splits are free retries).",
+    ),
+    Key(
+        "parallelizationFactor",
+        int,
+        1,
+        bounds=PARALLELIZATION_FACTOR,
+        doc="Concurrent batches per shard; order is still kept per item.",
+    ),
+    Key(
+        "onFailure",
+        str,
+        "sqs",
+        choices=FAILURE_DESTINATIONS,
+        doc="Failure destination: an SQS queue or an SNS topic.",
+    ),
+    Key(
+        "destinationKmsKey",
+        str,
+        "managed",
+        check=_kms_choice(DESTINATION_KMS_CHOICES),
+        allowed="managed, create, or a key ARN",
+        doc="Destination encryption: `managed` (SSE-SQS, or alias/aws/sns for a topic), "
+        "`create` (customer-managed key) or a key ARN. Never unencrypted.",
+    ),
+    Key(
+        "destinationRetentionDays",
+        int,
+        14,
+        bounds=SQS_RETENTION_DAYS,
+        doc="How long the failure queue keeps messages (SQS only).",
+    ),
+    Key(
+        "filterPatterns",
+        list,
+        [],
+        allowed="0-5 patterns, each at most 4096 characters of JSON",
+        doc="Up to 5 Lambda event filter patterns (objects); records matching none are "
+        "skipped without invoking. Field names are checked against the record shape.",
+    ),
+    Key("enabled", bool, True, doc="Pause (false) or resume the mapping without deleting it."),
 )
 
 TAG_KEY_MAX, TAG_VALUE_MAX, MAX_TAGS = 128, 256, 50
@@ -417,7 +608,7 @@ def _parse_table(raw: Any, problems: _Problems) -> TableConfig | None:
                 "table.existingTableName is set (the existing table keeps its own settings)",
             )
     provisioned = v["billingMode"] == "PROVISIONED"
-    for key in ("readCapacity", "writeCapacity"):
+    for key in ("readCapacity", "writeCapacity") if not existing else ():
         if provisioned and v[key] is None and key not in given:
             problems.add(f"table.{key}", "is required when table.billingMode is PROVISIONED")
         if not provisioned and key in given and not existing:

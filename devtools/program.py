@@ -86,6 +86,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+class InvokeFailure(Exception):
+    """Raised by `ProgramMocks.invoke` for a provider-side failure (e.g. table not found)."""
+
+
 class ProgramMocks(pulumi.runtime.Mocks):
     """Base for mocks used with `run_program`: `create` cloud resources, answer invokes."""
 
@@ -97,8 +101,13 @@ class ProgramMocks(pulumi.runtime.Mocks):
     def create(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         raise NotImplementedError
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
-        return self.invoke(args.token, dict(args.args)), None
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
+        try:
+            return self.invoke(args.token, dict(args.args)), []
+        except InvokeFailure as failure:
+            # Reported the way a provider reports a failed invoke: the program sees an
+            # error from the invoke call itself, as under `pulumi up`.
+            return {}, [("", str(failure))]
 
     def invoke(self, token: str, args: dict[str, Any]) -> dict:
         raise NotImplementedError

@@ -11,7 +11,7 @@ from typing import Any
 
 import pulumi
 
-from devtools.program import ProgramMocks
+from devtools.program import InvokeFailure, ProgramMocks
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -30,6 +30,13 @@ class FakeAws(ProgramMocks):
         # Existing tables for `aws.dynamodb.get_table`, keyed by name.
         self.tables = tables or {}
         self.invokes: list[tuple[str, dict[str, Any]]] = []
+        # Every registration, components included: "registers no resource" is checked here
+        # because a program that raises never returns its ProgramRun.
+        self.registered: list[tuple[str, str]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        self.registered.append((args.typ, args.name))
+        return super().new_resource(args)
 
     def create(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         inputs = dict(args.inputs)
@@ -94,6 +101,6 @@ class FakeAws(ProgramMocks):
         if token == "aws:dynamodb/getTable:getTable":
             name = args["name"]
             if name not in self.tables:
-                raise Exception(f"ResourceNotFoundException: table {name} not found")
+                raise InvokeFailure(f"ResourceNotFoundException: table {name} not found")
             return {"name": name, **self.tables[name]}
         raise NotImplementedError(f"FakeAws has no answer for invoke {token}")

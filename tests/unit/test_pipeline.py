@@ -1,0 +1,523 @@
+"""The resource graph the program registers (Pulumi mocks): values, wiring, least privilege."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from components import config as config_module
+from components.config import ConfigError
+from components.function import FUNCTION_SOURCE, function_archive
+from devtools.program import ProgramRun, Registration, run_program
+from tests.support.fake_aws import ACCOUNT, REGION, FakeAws
+from tests.support.stacks import DELETE, stack_config
+
+P = "dynamodb-stream-processor"
+TABLE = "aws:dynamodb/table:Table"
+FUNCTION = "aws:lambda/function:Function"
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+QUEUE = "aws:sqs/queue:Queue"
+TOPIC = "aws:sns/topic:Topic"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+KEY = "aws:kms/key:Key"
+
+
+def deploy(stack: str = "dev", **sections: Any) -> ProgramRun:
+    return run_program(FakeAws(), stack_config(stack, **sections), stack)
+
+
+@cache
+def dev() -> ProgramRun:
+    return deploy("dev")
+
+
+@cache
+def prod() -> ProgramRun:
+    return deploy("prod")
+
+
+def dig(values: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        values = values[int(part)] if isinstance(values, list) else values[part]
+    return values
+
+
+def policy_statements(run: ProgramRun) -> list[dict[str, Any]]:
+    (policy,) = run.of_type(ROLE_POLICY)
+    return json.loads(policy.inputs["policy"])["Statement"]
+
+
+# --- the seed's values (acceptance 2) -------------------------------------------------------
+def test_dev_graph_has_exactly_the_seed_values():
+    run = dev()
+    table = run.one(TABLE)
+    assert table.inputs["name"] == "demo-ecommerce-freetier"
+    assert table.inputs["streamEnabled"] is True
+    function = run.one(FUNCTION)
+    assert function.inputs["name"] == "demo-dynamodb-stream-processor"
+    assert function.inputs["memorySize"] == 128
+    assert function.inputs["timeout"] == 30
+    assert function.inputs["reservedConcurrentExecutions"] == 10
+    mapping = run.one(MAPPING)
+    assert mapping.inputs["batchSize"] == 10
+    assert mapping.inputs["startingPosition"] == "TRIM_HORIZON"
+    assert mapping.inputs["maximumRetryAttempts"] == 3
+    assert mapping.inputs["maximumRecordAgeInSeconds"] == 3600
+    assert mapping.inputs["bisectBatchOnFunctionError"] is True
+    assert mapping.inputs["parallelizationFactor"] == 1
+    assert (
+        mapping.inputs["destinationConfig"]["onFailure"]["destinationArn"]
+        == (run.one(QUEUE).outputs["arn"])
+    )
+    assert run.of_type(TOPIC) == []
+
+
+def test_stack_outputs_are_the_resources_values():
+    run = dev()
+    table, function, mapping, queue = (run.one(t) for t in (TABLE, FUNCTION, MAPPING, QUEUE))
+    assert run.outputs == {
+        "tableName": table.outputs["name"],
+        "tableArn": table.outputs["arn"],
+        "streamArn": table.outputs["streamArn"],
+        "functionName": function.outputs["name"],
+        "functionArn": function.outputs["arn"],
+        "logGroupName": run.one(LOG_GROUP).outputs["name"],
+        "eventSourceMappingId": mapping.outputs["uuid"],
+        "failureDestinationArn": queue.outputs["arn"],
+        "failureQueueUrl": queue.outputs["url"],
+    }
+
+
+# --- every config key reaches the right resource argument ------------------------------------
+EXISTING_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+# (section, key, value, resource type, input path, expected input value)
+KEY_TO_INPUT = [
+    ("table", "billingMode", "PAY_PER_REQUEST", TABLE, "billingMode", "PAY_PER_REQUEST"),
+    ("table", "readCapacity", 7, TABLE, "readCapacity", 7),
+    ("table", "writeCapacity", 9, TABLE, "writeCapacity", 9),
+    ("table", "streamViewType", "NEW_IMAGE", TABLE, "streamViewType", "NEW_IMAGE"),
+    ("table", "pointInTimeRecovery", True, TABLE, "pointInTimeRecovery.enabled", True),
+    ("table", "deletionProtection", True, TABLE, "deletionProtectionEnabled", True),
+    ("table", "ttlAttribute", "ttl", TABLE, "ttl.attributeName", "ttl"),
+    ("table", "kmsKey", "aws-managed", TABLE, "serverSideEncryption", {"enabled": True}),
+    ("table", "name", "orders-table", TABLE, "name", "orders-table"),
+    ("function", "name", "orders-fn", FUNCTION, "name", "orders-fn"),
+    ("function", "runtime", "python3.12", FUNCTION, "runtime", "python3.12"),
+    ("function", "architecture", "x86_64", FUNCTION, "architectures", ["x86_64"]),
+    ("function", "memoryMb", 512, FUNCTION, "memorySize", 512),
+    ("function", "timeoutSeconds", 90, FUNCTION, "timeout", 90),
+    ("function", "reservedConcurrency", 25, FUNCTION, "reservedConcurrentExecutions", 25),
+    ("function", "logRetentionDays", 30, LOG_GROUP, "retentionInDays", 30),
+    ("function", "logLevel", "DEBUG", FUNCTION, "loggingConfig.applicationLogLevel", "DEBUG"),
+    (
+        "function",
+        "metricsNamespace",
+        "Shop/Streams",
+        FUNCTION,
+        "environment.variables.METRICS_NAMESPACE",
+        "Shop/Streams",
+    ),
+    ("trigger", "batchSize", 250, MAPPING, "batchSize", 250),
+    ("trigger", "startingPosition", "LATEST", MAPPING, "startingPosition", "LATEST"),
+    (
+        "trigger",
+        "maxBatchingWindowSeconds",
+        5,
+        MAPPING,
+        "maximumBatchingWindowInSeconds",
+        5,
+    ),
+    ("trigger", "retryAttempts", 7, MAPPING, "maximumRetryAttempts", 7),
+    ("trigger", "maxRecordAgeSeconds", 7200, MAPPING, "maximumRecordAgeInSeconds", 7200),
+    ("trigger", "bisectOnError", False, MAPPING, "bisectBatchOnFunctionError", False),
+    ("trigger", "parallelizationFactor", 4, MAPPING, "parallelizationFactor", 4),
+    ("trigger", "enabled", False, MAPPING, "enabled", False),
+    (
+        "trigger",
+        "filterPatterns",
+        [{"eventName": ["INSERT"]}],
+        MAPPING,
+        "filterCriteria.filters.0.pattern",
+        '{"eventName":["INSERT"]}',
+    ),
+    (
+        "trigger",
+        "destinationRetentionDays",
+        4,
+        QUEUE,
+        "messageRetentionSeconds",
+        4 * 86400,
+    ),
+    ("trigger", "onFailure", "sns", TOPIC, "kmsMasterKeyId", "alias/aws/sns"),
+    ("trigger", "destinationKmsKey", EXISTING_KEY, QUEUE, "kmsMasterKeyId", EXISTING_KEY),
+]
+# Keys whose effect is checked by dedicated tests below (resources appear or change shape).
+KEYS_TESTED_ELSEWHERE = {("table", "existingTableName")}
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "resource_type", "path", "expected"),
+    KEY_TO_INPUT,
+    ids=[f"{section}.{key}" for section, key, *_ in KEY_TO_INPUT],
+)
+def test_config_key_reaches_resource_argument(section, key, value, resource_type, path, expected):
+    overrides: dict[str, Any] = {key: value}
+    if (section, key) == ("table", "billingMode"):
+        overrides.update(readCapacity=DELETE, writeCapacity=DELETE)
+    run = deploy("dev", **{section: overrides})
+    assert dig(run.one(resource_type).inputs, path) == expected
+    # The dev stack's own value differs (or the argument is absent there), so it is the
+    # key that moved the argument, not a coincidence.
+    baseline = dev().of_type(resource_type)
+    if baseline:
+        with contextlib.suppress(KeyError, IndexError):
+            assert dig(baseline[0].inputs, path) != expected
+
+
+def test_every_config_key_is_covered_by_a_graph_test():
+    covered = {(section, key) for section, key, *_ in KEY_TO_INPUT} | KEYS_TESTED_ELSEWHERE
+    declared = {
+        (section, key.name)
+        for section, (_required, keys) in config_module.SECTIONS.items()
+        for key in keys
+    }
+    assert declared - covered == set()
+
+
+# --- wiring -------------------------------------------------------------------------------
+def test_mapping_reads_the_tables_stream_and_invokes_the_function():
+    run = dev()
+    mapping = run.one(MAPPING).inputs
+    assert mapping["eventSourceArn"] == run.one(TABLE).outputs["streamArn"]
+    assert mapping["functionName"] == run.one(FUNCTION).outputs["arn"]
+    assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_report_batch_item_failures_cannot_be_turned_off():
+    for stack in ("dev", "prod"):
+        run = dev() if stack == "dev" else prod()
+        assert run.one(MAPPING).inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_filter_change_replaces_the_mapping_delete_first():
+    assert dev().one(MAPPING).delete_before_replace is True
+
+
+def test_function_uses_its_role_log_group_and_destination():
+    run = dev()
+    function = run.one(FUNCTION).inputs
+    queue = run.one(QUEUE).outputs
+    assert function["role"] == run.one(ROLE).outputs["arn"]
+    assert function["handler"] == "handler.lambda_handler"
+    assert function["loggingConfig"] == {
+        "logFormat": "JSON",
+        "applicationLogLevel": "INFO",
+        "logGroup": "/aws/lambda/demo-dynamodb-stream-processor",
+    }
+    assert function["environment"]["variables"] == {
+        "FAILURE_DESTINATION_TYPE": "sqs",
+        "FAILURE_DESTINATION": queue["url"],
+        "METRICS_NAMESPACE": "DynamoDBStreamProcessor",
+    }
+    assert run.one(LOG_GROUP).inputs["name"] == "/aws/lambda/demo-dynamodb-stream-processor"
+
+
+def test_function_waits_for_its_policy_and_log_group():
+    run = dev()
+    depends_on = set(run.one(FUNCTION).depends_on)
+    assert run.one(ROLE_POLICY).urn in depends_on
+    assert run.one(LOG_GROUP).urn in depends_on
+    assert run.one(FUNCTION).urn in run.one(MAPPING).depends_on
+
+
+def test_role_policy_names_exactly_the_pipelines_arns():
+    run = dev()
+    stream_arn = run.one(TABLE).outputs["streamArn"]
+    log_group_arn = run.one(LOG_GROUP).outputs["arn"]
+    queue_arn = run.one(QUEUE).outputs["arn"]
+    assert run.one(ROLE_POLICY).inputs["role"] == run.one(ROLE).outputs["name"]
+    assert policy_statements(run) == [
+        {
+            "Sid": "ReadTableStream",
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+            ],
+            "Resource": stream_arn,
+        },
+        {
+            "Sid": "ListStreams",
+            "Effect": "Allow",
+            "Action": ["dynamodb:ListStreams"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group_arn}:*",
+        },
+        {
+            "Sid": "SendToFailureDestination",
+            "Effect": "Allow",
+            "Action": ["sqs:SendMessage"],
+            "Resource": queue_arn,
+        },
+    ]
+    assert stream_arn.startswith(
+        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/demo-ecommerce-freetier/"
+    )
+
+
+def test_role_trusts_only_lambda_and_has_no_managed_policies():
+    role = dev().one(ROLE).inputs
+    trust = json.loads(role["assumeRolePolicy"])
+    assert trust["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+    assert not role.get("managedPolicyArns")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "sns", "existing"])
+def test_no_wildcard_actions_and_no_wildcard_resource_except_list_streams(stack):
+    runs: dict[str, Callable[[], ProgramRun]] = {
+        "dev": dev,
+        "prod": prod,
+        "sns": lambda: deploy("prod", trigger={"onFailure": "sns"}),
+        "existing": deploy_existing,
+    }
+    run = runs[stack]()
+    documents = [json.loads(r.inputs["policy"]) for r in run.resources if r.inputs.get("policy")]
+    documents.append(json.loads(run.one(ROLE).inputs["assumeRolePolicy"]))
+    assert documents
+    for document in documents:
+        for statement in document["Statement"]:
+            actions = statement["Action"]
+            actions = [actions] if isinstance(actions, str) else actions
+            assert all("*" not in action for action in actions), statement
+            resources = statement.get("Resource", [])
+            resources = [resources] if isinstance(resources, str) else resources
+            if "*" in resources:
+                assert actions == ["dynamodb:ListStreams"], statement
+
+
+# --- encryption and customer-managed keys ----------------------------------------------------
+def test_prod_encrypts_table_and_queue_with_rotating_customer_managed_keys():
+    run = prod()
+    keys = run.of_type(KEY)
+    assert len(keys) == 2
+    assert all(key.inputs["enableKeyRotation"] is True for key in keys)
+    key_arns = {key.outputs["arn"] for key in keys}
+    table_key = run.one(TABLE).inputs["serverSideEncryption"]
+    assert table_key["enabled"] is True and table_key["kmsKeyArn"] in key_arns
+    queue_key = run.one(QUEUE).inputs["kmsMasterKeyId"]
+    assert queue_key in key_arns and queue_key != table_key["kmsKeyArn"]
+    statements = {s["Sid"]: s for s in policy_statements(run)}
+    assert statements["DecryptTableStream"] == {
+        "Sid": "DecryptTableStream",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": table_key["kmsKeyArn"],
+    }
+    assert statements["EncryptForFailureDestination"]["Action"] == [
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    ]
+    assert statements["EncryptForFailureDestination"]["Resource"] == queue_key
+
+
+def test_dev_uses_free_encryption_and_no_key():
+    run = dev()
+    assert run.of_type(KEY) == []
+    assert run.one(TABLE).inputs["serverSideEncryption"] == {"enabled": False}
+    assert run.one(QUEUE).inputs["sqsManagedSseEnabled"] is True
+    assert {s["Sid"] for s in policy_statements(run)} == {
+        "ReadTableStream",
+        "ListStreams",
+        "WriteOwnLogs",
+        "SendToFailureDestination",
+    }
+
+
+def test_existing_key_arn_is_used_as_given():
+    arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    run = deploy("dev", table={"kmsKey": arn})
+    assert run.of_type(KEY) == []
+    assert run.one(TABLE).inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": arn}
+    statements = {s["Sid"]: s for s in policy_statements(run)}
+    assert statements["DecryptTableStream"]["Resource"] == arn
+
+
+def test_sns_failure_destination():
+    run = deploy("dev", trigger={"onFailure": "sns"})
+    topic = run.one(TOPIC)
+    assert run.of_type(QUEUE) == []
+    assert topic.inputs["kmsMasterKeyId"] == "alias/aws/sns"
+    mapping = run.one(MAPPING).inputs
+    assert mapping["destinationConfig"]["onFailure"]["destinationArn"] == topic.outputs["arn"]
+    statements = {s["Sid"]: s for s in policy_statements(run)}
+    assert statements["SendToFailureDestination"]["Action"] == ["sns:Publish"]
+    assert statements["SendToFailureDestination"]["Resource"] == topic.outputs["arn"]
+    variables = run.one(FUNCTION).inputs["environment"]["variables"]
+    assert variables["FAILURE_DESTINATION_TYPE"] == "sns"
+    assert variables["FAILURE_DESTINATION"] == topic.outputs["arn"]
+    assert "failureQueueUrl" not in run.outputs
+    assert run.outputs["failureDestinationArn"] == topic.outputs["arn"]
+
+
+# --- structure: parents, tags, package ------------------------------------------------------
+def test_every_resource_is_parented_to_a_component():
+    run = dev()
+    components = {r.urn for r in run.resources if not r.custom}
+    (pipeline,) = [r for r in run.resources if r.type == f"{P}:index:StreamPipeline"]
+    for resource in run.resources:
+        if resource is pipeline:
+            continue
+        assert resource.parent in components, resource.urn
+    assert {r.type for r in run.resources if not r.custom} == {
+        f"{P}:index:StreamPipeline",
+        f"{P}:index:StreamTable",
+        f"{P}:index:FailureDestination",
+        f"{P}:index:StreamFunction",
+        f"{P}:index:StreamTrigger",
+    }
+
+
+UNTAGGABLE = {ROLE_POLICY}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_tags_reach_every_taggable_resource(stack):
+    run = dev() if stack == "dev" else prod()
+    expected = {"project": P, "environment": stack}
+    custom: list[Registration] = [r for r in run.resources if r.custom]
+    assert custom
+    for resource in custom:
+        if resource.type in UNTAGGABLE:
+            continue
+        assert resource.inputs.get("tags") == expected, resource.type
+
+
+def test_package_holds_only_the_functions_python_files():
+    archive = function_archive()
+    names = set(archive.assets)
+    expected = {path.name for path in Path(FUNCTION_SOURCE).glob("*.py")}
+    assert names == expected and "handler.py" in names
+    assert all(name.endswith(".py") and "/" not in name for name in names)
+
+
+def test_package_without_handler_is_refused(tmp_path):
+    (tmp_path / "other.py").write_text("x = 1\n")
+    with pytest.raises(FileNotFoundError, match=r"handler\.py is missing"):
+        function_archive(tmp_path)
+
+
+def test_package_zip_contents(tmp_path):
+    # The same files a FileArchive would read, zipped the way Lambda expects (flat root).
+    archive = function_archive()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, asset in archive.assets.items():
+            assert isinstance(asset, pulumi.FileAsset)
+            zf.write(asset.path, name)
+    with zipfile.ZipFile(buffer) as zf:
+        assert "handler.py" in zf.namelist()
+
+
+# --- existing table ---------------------------------------------------------------------------
+EXISTING_STREAM = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/legacy/stream/2025-01-01T00:00:00.000"
+
+
+def existing_tables(**overrides: Any) -> dict[str, dict[str, Any]]:
+    table = {
+        "arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/legacy",
+        "streamArn": EXISTING_STREAM,
+        "streamEnabled": True,
+        "streamViewType": "NEW_AND_OLD_IMAGES",
+        "serverSideEncryption": {"enabled": False, "kmsKeyArn": ""},
+    }
+    table.update(overrides)
+    return {"legacy": table}
+
+
+def existing_config(**trigger: Any) -> dict[str, Any]:
+    config = stack_config("dev", trigger=trigger or {})
+    config[f"{P}:table"] = {"existingTableName": "legacy"}
+    return config
+
+
+def deploy_existing(**table: Any) -> ProgramRun:
+    return run_program(FakeAws(existing_tables(**table)), existing_config(), "dev")
+
+
+def test_attaching_to_an_existing_table_creates_no_table():
+    run = deploy_existing()
+    assert run.of_type(TABLE) == []
+    assert run.one(MAPPING).inputs["eventSourceArn"] == EXISTING_STREAM
+    assert run.outputs["streamArn"] == EXISTING_STREAM
+    assert run.outputs["tableName"] == "legacy"
+    assert {s["Sid"]: s for s in policy_statements(run)}["ReadTableStream"]["Resource"] == (
+        EXISTING_STREAM
+    )
+
+
+def test_existing_table_encrypted_with_a_customer_key_gets_decrypt():
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    run = deploy_existing(serverSideEncryption={"enabled": True, "kmsKeyArn": key})
+    statements = {s["Sid"]: s for s in policy_statements(run)}
+    assert statements["DecryptTableStream"]["Resource"] == key
+
+
+@pytest.mark.parametrize(
+    ("tables", "trigger", "expected"),
+    [
+        (
+            existing_tables(streamEnabled=False, streamArn=""),
+            {},
+            f"{P}:table.existingTableName: table 'legacy' has no stream enabled",
+        ),
+        (
+            existing_tables(streamViewType="KEYS_ONLY"),
+            {"filterPatterns": [{"dynamodb": {"NewImage": {"status": {"S": ["PAID"]}}}}]},
+            f"{P}:table.existingTableName: table 'legacy' streams KEYS_ONLY, but "
+            "trigger.filterPatterns filter on dynamodb.NewImage",
+        ),
+        ({}, {}, f"{P}:table.existingTableName: cannot read table 'legacy'"),
+    ],
+)
+def test_existing_table_that_cannot_feed_the_trigger_stops_the_program(tables, trigger, expected):
+    mocks = FakeAws(tables)
+    with pytest.raises(ConfigError) as caught:
+        run_program(mocks, existing_config(**trigger), "dev")
+    assert caught.value.problems[0].startswith(expected), caught.value.problems
+    assert mocks.registered == []
+
+
+def test_existing_table_rejects_creation_only_settings():
+    config = existing_config()
+    config[f"{P}:table"] = {"existingTableName": "legacy", "billingMode": "PROVISIONED"}
+    mocks = FakeAws(existing_tables())
+    with pytest.raises(ConfigError) as caught:
+        run_program(mocks, config, "dev")
+    assert caught.value.problems == [
+        f"{P}:table.billingMode only applies to a table this program creates; remove it when "
+        "table.existingTableName is set (the existing table keeps its own settings)"
+    ]
+    assert mocks.registered == []
