@@ -10,6 +10,8 @@ see or break another one (tests deploy fresh copies next to the shared one).
 
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,7 @@ EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key":
 EMULATOR_ACCOUNT_HEADER = "x-moto-account-id"
 # A check that hangs on a throttled or unreachable endpoint is worse than one that fails.
 CLIENT_CONFIG = Config(connect_timeout=10, read_timeout=30, retries={"max_attempts": 3})
+_CREATING = threading.Lock()
 
 
 @dataclass
@@ -42,18 +45,31 @@ class AwsClients:
     @classmethod
     def emulated(cls, endpoint: str, account_id: str, region: str) -> AwsClients:
         """Clients for one account of the moto server listening at `endpoint`."""
-        session = boto3.Session(region_name=region, **EMULATOR_CREDENTIALS)
-
-        def select_account(request: Any, **_: Any) -> None:
-            request.headers[EMULATOR_ACCOUNT_HEADER] = account_id
-
-        session.events.register("before-sign", select_account)
-        return cls(region=region, endpoint=endpoint, account_id=account_id, session=session)
+        return cls(
+            region=region, endpoint=endpoint, account_id=account_id, session=_emulator_session()
+        )
 
     def __call__(self, service: str) -> Any:
+        with _CREATING:  # sessions are not thread-safe; Pulumi registers from a thread pool
+            return self._client(service)
+
+    def _client(self, service: str) -> Any:
         if service not in self._clients:
             session = self.session or boto3.Session(region_name=self.region)
-            self._clients[service] = session.client(
+            client = session.client(
                 service, region_name=self.region, endpoint_url=self.endpoint, config=CLIENT_CONFIG
             )
+            if self.account_id is not None:
+                client.meta.events.register("before-sign", self._select_account)
+            self._clients[service] = client
         return self._clients[service]
+
+    def _select_account(self, request: Any, **_: Any) -> None:
+        request.headers[EMULATOR_ACCOUNT_HEADER] = self.account_id
+
+
+@functools.cache
+def _emulator_session() -> boto3.Session:
+    """One session for every emulated account: clients then share its parsed service
+    models (a new session re-reads them from disk, ~50 ms per client)."""
+    return boto3.Session(**EMULATOR_CREDENTIALS)

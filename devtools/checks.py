@@ -92,9 +92,9 @@ class DeployedStack:
 
     def topic_attributes(self) -> dict[str, str]:
         arn = self.output("failureDestinationArn")
-        return self.read(
-            "topic", lambda: self.aws("sns").get_topic_attributes(TopicArn=arn)
-        )["Attributes"]
+        return self.read("topic", lambda: self.aws("sns").get_topic_attributes(TopicArn=arn))[
+            "Attributes"
+        ]
 
     def arn_part(self, index: int) -> str:
         """Partition (1), region (3) or account (4) of the function's ARN."""
@@ -122,7 +122,15 @@ def compare(name: str, label: str, actual: Any, expected: Any, fix: str = REDEPL
 
 
 def _show(value: Any) -> str:
-    return "(not set)" if value is None else str(value)
+    if value is None:
+        return "(not set)"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return ", ".join(_show(item) for item in value) if value else "none"
+    if isinstance(value, tuple):
+        return " / ".join(_show(item) for item in value)
+    return str(value)
 
 
 Group = Callable[[DeployedStack], Iterable[Finding]]
@@ -168,7 +176,9 @@ def check_table(stack: DeployedStack) -> Iterator[Finding]:
         dynamodb = stack.aws("dynamodb")
         backups = dynamodb.describe_continuous_backups(TableName=name)
         ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-        encryption_key = _key_facts(stack, (table.get("SSEDescription") or {}).get("KMSMasterKeyArn"))
+        encryption_key = _key_facts(
+            stack, (table.get("SSEDescription") or {}).get("KMSMasterKeyArn")
+        )
 
     status = table["TableStatus"]
     yield compare(
@@ -185,13 +195,13 @@ def check_table(stack: DeployedStack) -> Iterator[Finding]:
     recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
     yield compare(
         "table.pointInTimeRecovery",
-        "point-in-time recovery enabled",
+        "point-in-time recovery",
         recovery["PointInTimeRecoveryStatus"] == "ENABLED",
         config.point_in_time_recovery,
     )
     yield compare(
         "table.deletionProtection",
-        "deletion protection enabled",
+        "deletion protection",
         bool(table.get("DeletionProtectionEnabled")),
         config.deletion_protection,
     )
@@ -227,7 +237,9 @@ def _stream_finding(stack: DeployedStack, table: dict[str, Any]) -> Finding:
     if not config.table.existing:
         return compare("table.stream", "stream enabled, view", view, config.table.stream_view_type)
     missing = [
-        image for image in sorted(config.trigger.images_needed()) if view not in VIEWS_WITH_IMAGE[image]
+        image
+        for image in sorted(config.trigger.images_needed())
+        if view not in VIEWS_WITH_IMAGE[image]
     ]
     if missing:
         return failed(
@@ -287,18 +299,20 @@ def _key_judgement(name: str, what: str, choice: str, key: KeyFacts | None) -> F
     return passed(name, f"{what} encrypted with customer-managed key {key.arn}")
 
 
-def _table_encryption_finding(
-    choice: str, table: dict[str, Any], key: KeyFacts | None
-) -> Finding:
+def _table_encryption_finding(choice: str, table: dict[str, Any], key: KeyFacts | None) -> Finding:
     name = "table.encryption"
     sse = table.get("SSEDescription") or {}
     kms_enabled = sse.get("Status") in ("ENABLED", "UPDATING") and sse.get("SSEType") == "KMS"
     if choice == "aws-owned":
         if kms_enabled:
-            return failed(name, f"table uses KMS key {sse.get('KMSMasterKeyArn')}, configured aws-owned")
+            return failed(
+                name, f"table uses KMS key {sse.get('KMSMasterKeyArn')}, configured aws-owned"
+            )
         return passed(name, "encrypted with the AWS-owned key (DynamoDB default)")
     if not kms_enabled:
-        return failed(name, f"table is not KMS-encrypted (SSE {sse or 'none'}), configured {choice}")
+        return failed(
+            name, f"table is not KMS-encrypted (SSE {sse or 'none'}), configured {choice}"
+        )
     if choice == "aws-managed":
         if key is not None and AWS_MANAGED_DYNAMODB_KEY in key.aliases:
             return passed(name, f"encrypted with the AWS-managed key {AWS_MANAGED_DYNAMODB_KEY}")
@@ -327,17 +341,24 @@ def check_function(stack: DeployedStack) -> Iterator[Finding]:
     yield compare("function.handler", "handler", settings.get("Handler"), HANDLER)
     yield compare("function.runtime", "runtime", settings.get("Runtime"), config.runtime)
     yield compare(
-        "function.architecture", "architectures", settings.get("Architectures"), [config.architecture]
+        "function.architecture",
+        "architectures",
+        settings.get("Architectures"),
+        [config.architecture],
     )
     yield compare("function.memory", "memory (MB)", settings.get("MemorySize"), config.memory_mb)
-    yield compare("function.timeout", "timeout (s)", settings.get("Timeout"), config.timeout_seconds)
+    yield compare(
+        "function.timeout", "timeout (s)", settings.get("Timeout"), config.timeout_seconds
+    )
     reserved = (function.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
     expected_reserved = None if config.reserved_concurrency < 0 else config.reserved_concurrency
-    yield compare("function.reservedConcurrency", "reserved concurrency", reserved, expected_reserved)
+    yield compare(
+        "function.reservedConcurrency", "reserved concurrency", reserved, expected_reserved
+    )
     logging = settings.get("LoggingConfig") or {}
     yield compare(
         "function.logging",
-        "logging (format, application level, group)",
+        "logging format / application level / group",
         (logging.get("LogFormat"), logging.get("ApplicationLogLevel"), logging.get("LogGroup")),
         ("JSON", config.log_level, stack.output("logGroupName")),
     )
@@ -354,9 +375,13 @@ def _environment_finding(stack: DeployedStack, variables: Mapping[str, str]) -> 
         ),
         ENV_METRICS_NAMESPACE: stack.config.function.metrics_namespace,
     }
-    wrong = {key: variables.get(key) for key, value in expected.items() if variables.get(key) != value}
+    wrong = {
+        key: variables.get(key) for key, value in expected.items() if variables.get(key) != value
+    }
     if wrong:
-        shown = ", ".join(f"{key}={value!r} (expected {expected[key]!r})" for key, value in wrong.items())
+        shown = ", ".join(
+            f"{key}={value!r} (expected {expected[key]!r})" for key, value in wrong.items()
+        )
         return failed("function.environment", f"environment: {shown}")
     return passed("function.environment", f"environment points at the {kind} failure destination")
 
@@ -417,31 +442,38 @@ def check_mapping(stack: DeployedStack) -> Iterator[Finding]:
     )  # fmt: skip
     for name, label, key, expected in settings:
         yield compare(name, label, mapping.get(key), expected)
-    deployed_filters = [item["Pattern"] for item in (mapping.get("FilterCriteria") or {}).get("Filters") or []]
+    deployed_filters = [
+        item["Pattern"] for item in (mapping.get("FilterCriteria") or {}).get("Filters") or []
+    ]
     yield compare(
         "mapping.filters",
         "filter patterns",
         sorted(_canonical_json(pattern) for pattern in deployed_filters),
         sorted(_canonical_json(pattern) for pattern in trigger.filter_patterns),
     )
-    destination = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    destination = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+        "Destination"
+    )
     yield compare(
         "mapping.failureDestination",
         "on-failure destination",
         destination,
         stack.output("failureDestinationArn"),
-        fix="without it, batches that run out of retries are dropped with no trace: "
-        + REDEPLOY,
+        fix="without it, batches that run out of retries are dropped with no trace: " + REDEPLOY,
     )
 
 
-def _source_finding(stack: DeployedStack, mapping: dict[str, Any], current_stream: str | None) -> Finding:
+def _source_finding(
+    stack: DeployedStack, mapping: dict[str, Any], current_stream: str | None
+) -> Finding:
     source, function = mapping.get("EventSourceArn"), mapping.get("FunctionArn")
     problems = []
     if source != current_stream:
         problems.append(f"reads {source}, but the table's current stream is {current_stream}")
     if source != stack.output("streamArn"):
-        problems.append(f"reads {source}, the stack output streamArn is {stack.output('streamArn')}")
+        problems.append(
+            f"reads {source}, the stack output streamArn is {stack.output('streamArn')}"
+        )
     if function != stack.output("functionArn"):
         problems.append(f"invokes {function}, expected {stack.output('functionArn')}")
     if problems:
@@ -470,7 +502,10 @@ def check_failure_destination(stack: DeployedStack) -> Iterator[Finding]:
         attributes = stack.queue_attributes()
         key = _key_facts(stack, attributes.get("KmsMasterKeyId"))
         if attributes.get("QueueArn") != arn:
-            yield failed("failureDestination.exists", f"queue is {attributes.get('QueueArn')}, expected {arn}")
+            yield failed(
+                "failureDestination.exists",
+                f"queue is {attributes.get('QueueArn')}, expected {arn}",
+            )
             return
         yield passed(
             "failureDestination.exists",
@@ -493,14 +528,20 @@ def check_failure_destination(stack: DeployedStack) -> Iterator[Finding]:
                 "failureDestination.encryption", "topic KMS key", key_id, AWS_MANAGED_SNS_KEY
             )
         else:
-            yield _key_judgement("failureDestination.encryption", "topic", trigger.destination_kms_key, key)
+            yield _key_judgement(
+                "failureDestination.encryption", "topic", trigger.destination_kms_key, key
+            )
 
 
-def _queue_encryption_finding(choice: str, attributes: dict[str, str], key: KeyFacts | None) -> Finding:
+def _queue_encryption_finding(
+    choice: str, attributes: dict[str, str], key: KeyFacts | None
+) -> Finding:
     name = "failureDestination.encryption"
     if choice == "managed":
         if attributes.get("KmsMasterKeyId"):
-            return failed(name, f"queue uses KMS key {attributes['KmsMasterKeyId']}, configured SSE-SQS")
+            return failed(
+                name, f"queue uses KMS key {attributes['KmsMasterKeyId']}, configured SSE-SQS"
+            )
         if attributes.get("SqsManagedSseEnabled") != "true":
             return failed(name, "queue is not encrypted at rest (SSE-SQS off, no KMS key)")
         return passed(name, "encrypted with SSE-SQS")
@@ -519,11 +560,16 @@ def check_role(stack: DeployedStack) -> Iterator[Finding]:
     }
     attached = [
         policy["PolicyArn"]
-        for policy in _all_pages(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role_name)
+        for policy in _all_pages(
+            iam, "list_attached_role_policies", "AttachedPolicies", RoleName=role_name
+        )
     ]
     expected = expected_execution_policy(stack)
 
-    trust, wanted_trust = grants(_document(role["AssumeRolePolicyDocument"])), grants(LAMBDA_TRUST_POLICY)
+    trust, wanted_trust = (
+        grants(_document(role["AssumeRolePolicyDocument"])),
+        grants(LAMBDA_TRUST_POLICY),
+    )
     if trust == wanted_trust:
         yield passed("role.trust", f"{role_name} can be assumed by lambda.amazonaws.com only")
     else:
@@ -532,7 +578,9 @@ def check_role(stack: DeployedStack) -> Iterator[Finding]:
             f"{role_name} trust policy: {describe_difference(trust, wanted_trust)}",
             "restore the trust policy to lambda.amazonaws.com sts:AssumeRole only (`pulumi up`)",
         )
-    deployed = set().union(*(grants(_document(doc)) for doc in inline.values())) if inline else set()
+    deployed = (
+        set().union(*(grants(_document(doc)) for doc in inline.values())) if inline else set()
+    )
     problems = []
     if attached:
         problems.append(f"managed policies attached: {', '.join(attached)}")
@@ -558,7 +606,9 @@ def expected_execution_policy(stack: DeployedStack) -> dict[str, Any]:
     """The policy document the program builds, for this deployment's ARNs."""
     config = stack.config
     partition, region, account = stack.arn_part(1), stack.arn_part(3), stack.arn_part(4)
-    log_group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:{stack.output('logGroupName')}"
+    log_group_arn = (
+        f"arn:{partition}:logs:{region}:{account}:log-group:{stack.output('logGroupName')}"
+    )
     return execution_policy(
         stream_arn=stack.output("streamArn"),
         log_group_arn=log_group_arn,
@@ -576,7 +626,9 @@ def _destination_key_arn(stack: DeployedStack) -> str | None:
     if choice.startswith("arn:"):
         return choice
     attributes = (
-        stack.queue_attributes() if stack.config.trigger.on_failure == "sqs" else stack.topic_attributes()
+        stack.queue_attributes()
+        if stack.config.trigger.on_failure == "sqs"
+        else stack.topic_attributes()
     )
     key = _key_facts(stack, attributes.get("KmsMasterKeyId"))
     return key.arn if key else None

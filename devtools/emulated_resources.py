@@ -16,15 +16,16 @@ misjudge.
 from __future__ import annotations
 
 import io
-import json
 import secrets
 import zipfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
+from botocore.exceptions import ClientError
 
 from devtools.aws import AwsClients
+from devtools.program import InvokeFailure
 
 
 class UnsupportedResource(Exception):
@@ -164,7 +165,10 @@ def create_table(aws: AwsClients, name: str, inputs: Inputs) -> Created:
 
 def get_table(aws: AwsClients, args: dict[str, Any]) -> dict[str, Any]:
     """`aws.dynamodb.get_table`: the provider's result shape for an existing table."""
-    table = aws("dynamodb").describe_table(TableName=args["name"])["Table"]
+    try:
+        table = aws("dynamodb").describe_table(TableName=args["name"])["Table"]
+    except ClientError as error:  # not found, access denied: the provider's invoke error
+        raise InvokeFailure(f"reading DynamoDB table {args['name']!r}: {error}") from error
     stream = table.get("StreamSpecification") or {}
     sse = table.get("SSEDescription") or {}
     keys = {key["KeyType"]: key["AttributeName"] for key in table["KeySchema"]}
@@ -398,7 +402,11 @@ def _metric_query(query: Mapping[str, Any], where: str) -> dict[str, Any]:
     fields = ("id", "expression", "label", "returnData", "period", "accountId", "metric")
     query = only(query, fields, where)
     result: dict[str, Any] = {"Id": query["id"]}
-    for key, target in (("expression", "Expression"), ("label", "Label"), ("accountId", "AccountId")):
+    for key, target in (
+        ("expression", "Expression"),
+        ("label", "Label"),
+        ("accountId", "AccountId"),
+    ):
         if key in query:
             result[target] = query[key]
     if "returnData" in query:
@@ -486,7 +494,9 @@ def create_function(aws: AwsClients, name: str, inputs: Inputs) -> Created:
         "loggingConfig", ("logFormat", "applicationLogLevel", "systemLogLevel", "logGroup")
     )
     if logging:
-        request["LoggingConfig"] = {key[0].upper() + key[1:]: value for key, value in logging.items()}
+        request["LoggingConfig"] = {
+            key[0].upper() + key[1:]: value for key, value in logging.items()
+        }
     tracing = inputs.object("tracingConfig", ("mode",))
     if tracing:
         request["TracingConfig"] = {"Mode": tracing["mode"]}
@@ -545,7 +555,9 @@ def create_event_source_mapping(aws: AwsClients, name: str, inputs: Inputs) -> C
         request["FunctionResponseTypes"] = list(inputs.take("functionResponseTypes"))
     destination = inputs.object("destinationConfig", ("onFailure",))
     if destination and destination.get("onFailure"):
-        on_failure = only(destination["onFailure"], ("destinationArn",), f"{inputs.where} onFailure")
+        on_failure = only(
+            destination["onFailure"], ("destinationArn",), f"{inputs.where} onFailure"
+        )
         request["DestinationConfig"] = {"OnFailure": {"Destination": on_failure["destinationArn"]}}
     criteria = inputs.object("filterCriteria", ("filters",))
     if criteria and criteria.get("filters"):

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from functools import cached_property
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pulumi
@@ -97,6 +97,7 @@ class Deployment:
 
     @cached_property
     def aws(self) -> AwsClients:
+        """Clients for this deployment's account (valid while its emulator runs)."""
         return AwsClients.emulated(self.endpoint, self.account_id, self.region)
 
 
