@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs
+.PHONY: help install test unit lint format docs bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,3 +36,6 @@ format: install ## apply ruff fixes and formatting
 
 docs: install ## regenerate the README's configuration reference from components/config.py
 	$(RUN) python -m devtools.config_reference
+
+bench: install ## benchmark the stream processor vs Powertools' BatchProcessor (prints ratios)
+	$(RUN) python bench/bench_handler.py
