@@ -28,6 +28,18 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from components.alarms import (
+    GREATER_THAN,
+    NOT_BREACHING,
+    AlarmSpec,
+    DashboardFacts,
+    FailureTarget,
+    alarm_specs,
+    alarm_topic_key_policy,
+    alarm_topic_policy,
+    dashboard_body,
+    name_prefix,
+)
 from components.config import VIEWS_WITH_IMAGE, StackConfig
 from components.failure_destination import AWS_MANAGED_SNS_KEY, SECONDS_PER_DAY
 from components.function import (
@@ -710,3 +722,201 @@ def _all_pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any
     for page in client.get_paginator(operation).paginate(**kwargs):
         items.extend(page[key])
     return items
+
+
+# --- Alarms and dashboard --------------------------------------------------------------
+def expected_alarms(stack: DeployedStack) -> list[tuple[str, AlarmSpec]]:
+    """(name, spec) of every alarm the program creates for this stack, in its order."""
+    config = stack.config
+    failure_arn = str(stack.output("failureDestinationArn"))
+    failure = FailureTarget(kind=config.trigger.on_failure, name=failure_arn.rsplit(":", 1)[-1])
+    specs = alarm_specs(config.alarms, config.function, stack.output("functionName"), failure)
+    prefix = name_prefix(config.project, config.stack)
+    return [(f"{prefix}-{spec.purpose}", spec) for spec in specs]
+
+
+def _alarm_arn(stack: DeployedStack, name: str) -> str:
+    partition, region, account = stack.arn_part(1), stack.arn_part(3), stack.arn_part(4)
+    return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}"
+
+
+@group("alarms.topic")
+def check_alarms(stack: DeployedStack) -> Iterator[Finding]:
+    config = stack.config.alarms
+    if not config.enabled:
+        names = stack.outputs.get("alarmNames") or []
+        if names:
+            yield failed("alarms.topic", f"alarms.enabled is false but the stack has {names}")
+        else:
+            yield passed("alarms.topic", "alarms disabled by config (alarms.enabled: false)")
+        return
+    sns, cloudwatch = stack.aws("sns"), stack.aws("cloudwatch")
+    topic_arn = stack.output("alarmTopicArn")
+    attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+    key = _key_facts(stack, attributes.get("KmsMasterKeyId"))
+    key_policy = (
+        json.loads(stack.aws("kms").get_key_policy(KeyId=key.arn, PolicyName="default")["Policy"])
+        if key is not None
+        else None
+    )
+    subscriptions = _all_pages(
+        sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic_arn
+    )
+    expected = expected_alarms(stack)
+    found = {
+        alarm["AlarmName"]: alarm
+        for alarm in cloudwatch.describe_alarms(AlarmNames=[name for name, _ in expected])[
+            "MetricAlarms"
+        ]
+    }
+
+    yield _alarm_topic_finding(stack, key, key_policy)
+    partition, region, account = stack.arn_part(1), stack.arn_part(3), stack.arn_part(4)
+    wanted_policy = grants(alarm_topic_policy(topic_arn, partition, region, account))
+    deployed_policy = grants(_document(attributes.get("Policy") or "{}"))
+    if deployed_policy == wanted_policy:
+        yield passed(
+            "alarms.topicPolicy", "only CloudWatch alarms of this account may publish to the topic"
+        )
+    else:
+        yield failed(
+            "alarms.topicPolicy",
+            f"topic policy: {describe_difference(deployed_policy, wanted_policy)}",
+            "CloudWatch alarms (and no one else) must be allowed to publish: " + REDEPLOY,
+        )
+    yield _subscriptions_finding(config.emails, subscriptions)
+    listed = list(stack.outputs.get("alarmNames") or [])
+    if sorted(listed) != sorted(name for name, _ in expected):
+        yield failed(
+            "alarms.names", f"stack output alarmNames {listed}, expected {[n for n, _ in expected]}"
+        )
+    else:
+        yield passed("alarms.names", f"{len(listed)} alarms: {', '.join(listed)}")
+    for name, spec in expected:
+        yield _alarm_finding(stack, name, spec, found.get(name))
+
+
+def _alarm_topic_finding(
+    stack: DeployedStack, key: KeyFacts | None, key_policy: dict[str, Any] | None
+) -> Finding:
+    choice = stack.config.alarms.topic_kms_key
+    if choice == "none":
+        if key is not None:
+            return failed("alarms.topic", f"topic uses key {key.arn}, configured none")
+        return passed(
+            "alarms.topic", "alarm topic exists (unencrypted, as configured: topicKmsKey none)"
+        )
+    judged = _key_judgement("alarms.topic", "alarm topic", choice, key)
+    if not judged.ok or choice != "create" or key is None or key_policy is None:
+        return judged
+    # A created key must let CloudWatch use it, and nothing else (aws-facts: KMS gotchas).
+    wanted = grants(alarm_topic_key_policy(stack.arn_part(1), stack.arn_part(4)))
+    deployed = grants(key_policy)
+    if deployed != wanted:
+        return failed(
+            "alarms.topic",
+            f"key policy of {key.arn}: {describe_difference(deployed, wanted)}",
+            "CloudWatch cannot publish to a topic whose key it may not use: " + REDEPLOY,
+        )
+    return passed("alarms.topic", f"{judged.detail}; its key policy lets CloudWatch use it")
+
+
+def _subscriptions_finding(emails: tuple[str, ...], subscriptions: list[dict[str, Any]]) -> Finding:
+    endpoints = {item["Endpoint"] for item in subscriptions if item.get("Protocol") == "email"}
+    pending = sorted(
+        item["Endpoint"]
+        for item in subscriptions
+        if item.get("SubscriptionArn") == "PendingConfirmation"
+    )
+    if endpoints != set(emails):
+        return failed(
+            "alarms.subscriptions",
+            f"email subscriptions {_show(sorted(endpoints))}, configured {_show(sorted(emails))}",
+            "an unconfirmed subscription is deleted by AWS after 3 days: `pulumi up --refresh` "
+            "subscribes the configured addresses again",
+        )
+    if not emails:
+        return passed(
+            "alarms.subscriptions",
+            "no email subscriptions configured (alarms.emails is empty): nobody is notified",
+        )
+    note = f"; awaiting confirmation: {', '.join(pending)}" if pending else ""
+    return passed("alarms.subscriptions", f"subscribed: {', '.join(sorted(emails))}{note}")
+
+
+def _alarm_finding(
+    stack: DeployedStack, name: str, spec: AlarmSpec, alarm: dict[str, Any] | None
+) -> Finding:
+    finding_name = f"alarm.{spec.purpose}"
+    if alarm is None:
+        return failed(
+            finding_name, f"alarm {name} does not exist", f"{REDEPLOY}; it watches: {spec.title}"
+        )
+    config = stack.config.alarms
+    topic = [stack.output("alarmTopicArn")]
+    deployed = {
+        "metric": (alarm.get("Namespace"), alarm.get("MetricName")),
+        "dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])},
+        "statistic": alarm.get("Statistic"),
+        "threshold": alarm.get("Threshold"),
+        "comparison": alarm.get("ComparisonOperator"),
+        "period": alarm.get("Period"),
+        "evaluation periods": alarm.get("EvaluationPeriods"),
+        "missing data": alarm.get("TreatMissingData"),
+        "actions enabled": alarm.get("ActionsEnabled"),
+        "alarm actions": alarm.get("AlarmActions"),
+        "OK actions": alarm.get("OKActions"),
+    }
+    expected = {
+        "metric": (spec.namespace, spec.metric),
+        "dimensions": dict(spec.dimensions),
+        "statistic": spec.statistic,
+        "threshold": spec.threshold,
+        "comparison": GREATER_THAN,
+        "period": config.period_seconds,
+        "evaluation periods": config.evaluation_periods,
+        "missing data": NOT_BREACHING,
+        "actions enabled": True,
+        "alarm actions": topic,
+        "OK actions": topic,
+    }
+    wrong = [key for key in expected if deployed[key] != expected[key]]
+    if wrong:
+        shown = "; ".join(
+            f"{key} {_show(deployed[key])}, expected {_show(expected[key])}" for key in wrong
+        )
+        return failed(finding_name, f"alarm {name}: {shown}")
+    return passed(
+        finding_name,
+        f"{name}: {spec.metric} {spec.statistic} > {spec.threshold:g} over "
+        f"{config.evaluation_periods} x {config.period_seconds} s -> topic",
+    )
+
+
+@group("dashboard")
+def check_dashboard(stack: DeployedStack) -> Iterator[Finding]:
+    config = stack.config
+    if not config.alarms.enabled:
+        return
+    name = stack.output("dashboardName")
+    body = json.loads(stack.aws("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
+    failure_arn = str(stack.output("failureDestinationArn"))
+    expected = dashboard_body(
+        DashboardFacts(
+            region=stack.arn_part(3),
+            function_name=stack.output("functionName"),
+            failure_kind=config.trigger.on_failure,
+            failure_name=failure_arn.rsplit(":", 1)[-1],
+            alarms=config.alarms,
+            function=config.function,
+            alarm_arns=[_alarm_arn(stack, alarm) for alarm, _ in expected_alarms(stack)],
+        )
+    )
+    if body != expected:
+        yield failed(
+            "dashboard",
+            f"dashboard {name} differs from the one the program builds (edited by hand?)",
+            REDEPLOY,
+        )
+    else:
+        yield passed("dashboard", f"dashboard {name}: {len(body.get('widgets', []))} widgets")

@@ -48,6 +48,19 @@ REQUIRED_CHECKS = {
     "role.trust",
     "role.policy",
 }
+ALARM_CHECKS = {
+    "alarms.topic",
+    "alarms.topicPolicy",
+    "alarms.subscriptions",
+    "alarms.names",
+    "alarm.function-errors",
+    "alarm.function-duration",
+    "alarm.iterator-age",
+    "alarm.function-throttles",
+    "alarm.records-quarantined",
+    "dashboard",
+}
+FAILURE_ALARM = {"sqs": "alarm.failure-queue-not-empty", "sns": "alarm.failure-topic-published"}
 # Settings of a table the program creates (an existing table keeps its own).
 CREATED_TABLE_CHECKS = {
     "table.pointInTimeRecovery",
@@ -70,12 +83,24 @@ def assert_all_pass(stack: DeployedStack, required: set[str]) -> list[Finding]:
     return findings
 
 
+def required_checks(stack: DeployedStack) -> set[str]:
+    """Every check the issue lists, plus those that apply to this stack's shape."""
+    required = set(REQUIRED_CHECKS)
+    if not stack.config.table.existing:
+        required |= CREATED_TABLE_CHECKS
+    if stack.config.alarms.enabled:
+        required |= ALARM_CHECKS | {FAILURE_ALARM[stack.config.trigger.on_failure]}
+    return required
+
+
 def test_every_check_runs_and_passes(deployed: DeployedStack) -> None:
-    required = REQUIRED_CHECKS | (set() if deployed.config.table.existing else CREATED_TABLE_CHECKS)
-    assert_all_pass(deployed, required)
+    assert_all_pass(deployed, required_checks(deployed))
 
 
-FILTERS = [{"eventName": ["INSERT", "MODIFY"]}, {"dynamodb": {"NewImage": {"status": {"S": ["x"]}}}}]
+FILTERS = [
+    {"eventName": ["INSERT", "MODIFY"]},
+    {"dynamodb": {"NewImage": {"status": {"S": ["x"]}}}},
+]
 
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "prod: customer-managed keys, PITR, deletion protection": ("prod", {}),
@@ -92,6 +117,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"trigger": {"filterPatterns": FILTERS, "retryAttempts": -1}},
     ),
     "trigger disabled by config": ("dev", {"trigger": {"enabled": False}}),
+    "alarms disabled by config": ("dev", {"alarms": {"enabled": False}}),
+    "alarm emails subscribed": ("dev", {"alarms": {"emails": ["oncall@example.com"]}}),
     "table with the AWS-managed key, no TTL": (
         "dev",
         {"table": {"kmsKey": "aws-managed", "ttlAttribute": None}},
@@ -99,7 +126,11 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "on-demand table, unreserved concurrency, logs kept forever": (
         "dev",
         {
-            "table": {"billingMode": "PAY_PER_REQUEST", "readCapacity": None, "writeCapacity": None},
+            "table": {
+                "billingMode": "PAY_PER_REQUEST",
+                "readCapacity": None,
+                "writeCapacity": None,
+            },
             "function": {"reservedConcurrency": -1, "logRetentionDays": 0},
         },
     ),
@@ -112,7 +143,10 @@ def test_checks_pass_on_every_stack_shape(
 ) -> None:
     stack, overrides = VARIANTS[variant]
     deployment = fresh_deployment(stack, **{k: _without_nones(v) for k, v in overrides.items()})
-    assert_all_pass(emulated_stack(deployment), REQUIRED_CHECKS | CREATED_TABLE_CHECKS)
+    deployed = emulated_stack(deployment)
+    findings = assert_all_pass(deployed, required_checks(deployed))
+    if not deployed.config.alarms.enabled:
+        assert not {f.name for f in findings} & (ALARM_CHECKS - {"alarms.topic"})
 
 
 def _without_nones(section: dict[str, Any]) -> dict[str, Any]:
@@ -121,9 +155,7 @@ def _without_nones(section: dict[str, Any]) -> dict[str, Any]:
     return {key: DELETE if value is None else value for key, value in section.items()}
 
 
-def test_checks_pass_on_an_existing_table(
-    emulator: Emulator, real_stack_name: str | None
-) -> None:
+def test_checks_pass_on_an_existing_table(emulator: Emulator, real_stack_name: str | None) -> None:
     if real_stack_name:
         pytest.skip("creates resources: runs on the embedded emulator only")
     account = new_account_id()
@@ -144,5 +176,6 @@ def test_checks_pass_on_an_existing_table(
     config["dynamodb-stream-processor:table"] = {"existingTableName": "orders-existing"}
     deployment = deploy(emulator, "dev", config, account_id=account)
 
-    findings = assert_all_pass(emulated_stack(deployment), REQUIRED_CHECKS)
+    deployed = emulated_stack(deployment)
+    findings = assert_all_pass(deployed, required_checks(deployed))
     assert not CREATED_TABLE_CHECKS & {finding.name for finding in findings}

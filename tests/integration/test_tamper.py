@@ -44,7 +44,9 @@ def update_mapping(**settings: Any) -> Callable[[AwsClients, dict[str, Any]], No
 
 def update_function(**settings: Any) -> Callable[[AwsClients, dict[str, Any]], None]:
     def change(aws: AwsClients, outputs: dict[str, Any]) -> None:
-        aws("lambda").update_function_configuration(FunctionName=outputs["functionName"], **settings)
+        aws("lambda").update_function_configuration(
+            FunctionName=outputs["functionName"], **settings
+        )
 
     return change
 
@@ -80,7 +82,10 @@ def unencrypt_queue(aws: AwsClients, outputs: dict[str, Any]) -> None:
 def widen_role_policy(aws: AwsClients, outputs: dict[str, Any]) -> None:
     iam, role = aws("iam"), role_name(aws, outputs)
     (policy,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
     iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(document))
 
 
@@ -112,7 +117,11 @@ def trust_everyone(aws: AwsClients, outputs: dict[str, Any]) -> None:
     document = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"},
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            },
             {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
         ],
     }
@@ -133,6 +142,66 @@ def unreserve_concurrency(aws: AwsClients, outputs: dict[str, Any]) -> None:
     aws("lambda").delete_function_concurrency(FunctionName=outputs["functionName"])
 
 
+def alarm_name(outputs: dict[str, Any], purpose: str) -> str:
+    return next(name for name in outputs["alarmNames"] if name.endswith(f"-{purpose}"))
+
+
+def delete_alarm(aws: AwsClients, outputs: dict[str, Any]) -> None:
+    aws("cloudwatch").delete_alarms(AlarmNames=[alarm_name(outputs, "iterator-age")])
+
+
+def raise_error_threshold(aws: AwsClients, outputs: dict[str, Any]) -> None:
+    """Re-put the errors alarm as deployed, except for its threshold."""
+    cloudwatch = aws("cloudwatch")
+    alarm = cloudwatch.describe_alarms(AlarmNames=[alarm_name(outputs, "function-errors")])[
+        "MetricAlarms"
+    ][0]
+    settings = (
+        "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
+        "MetricName", "Namespace", "Statistic", "Dimensions", "Period", "EvaluationPeriods",
+        "ComparisonOperator", "TreatMissingData",
+    )  # fmt: skip
+    cloudwatch.put_metric_alarm(**{key: alarm[key] for key in settings}, Threshold=100)
+
+
+def silence_alarm(aws: AwsClients, outputs: dict[str, Any]) -> None:
+    aws("cloudwatch").disable_alarm_actions(AlarmNames=[alarm_name(outputs, "function-errors")])
+
+
+def delete_dashboard(aws: AwsClients, outputs: dict[str, Any]) -> None:
+    aws("cloudwatch").delete_dashboards(DashboardNames=[outputs["dashboardName"]])
+
+
+def open_alarm_topic(aws: AwsClients, outputs: dict[str, Any]) -> None:
+    sns, topic = aws("sns"), outputs["alarmTopicArn"]
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    policy["Statement"].append(
+        {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": topic}
+    )
+    sns.set_topic_attributes(
+        TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy)
+    )
+
+
+def unsubscribe_email(aws: AwsClients, outputs: dict[str, Any]) -> None:
+    sns = aws("sns")
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=outputs["alarmTopicArn"])[
+        "Subscriptions"
+    ]
+    sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+
+
+def lock_cloudwatch_out_of_topic_key(aws: AwsClients, outputs: dict[str, Any]) -> None:
+    sns, kms = aws("sns"), aws("kms")
+    key = sns.get_topic_attributes(TopicArn=outputs["alarmTopicArn"])["Attributes"][
+        "KmsMasterKeyId"
+    ]
+    key_id = kms.describe_key(KeyId=key)["KeyMetadata"]["KeyId"]
+    policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    policy["Statement"] = [s for s in policy["Statement"] if "Service" not in s["Principal"]]
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
+
+
 TAMPERS: dict[str, Tamper] = {
     "disable the stream": Tamper(disable_stream, {"table.stream"}),
     "turn on deletion protection": Tamper(protect_table, {"table.deletionProtection"}),
@@ -143,7 +212,9 @@ TAMPERS: dict[str, Tamper] = {
     "no record age limit": Tamper(
         update_mapping(MaximumRecordAgeInSeconds=-1), {"mapping.maxRecordAge"}
     ),
-    "bisect off": Tamper(update_mapping(BisectBatchOnFunctionError=False), {"mapping.bisectOnError"}),
+    "bisect off": Tamper(
+        update_mapping(BisectBatchOnFunctionError=False), {"mapping.bisectOnError"}
+    ),
     "batching window": Tamper(
         update_mapping(MaximumBatchingWindowInSeconds=30), {"mapping.batchingWindow"}
     ),
@@ -180,6 +251,19 @@ TAMPERS: dict[str, Tamper] = {
         {"function.environment"},
     ),
     "unreserved concurrency": Tamper(unreserve_concurrency, {"function.reservedConcurrency"}),
+    "delete an alarm": Tamper(delete_alarm, {"alarm.iterator-age"}),
+    "raise an alarm's threshold": Tamper(raise_error_threshold, {"alarm.function-errors"}),
+    "disable an alarm's actions": Tamper(silence_alarm, {"alarm.function-errors"}),
+    "delete the dashboard": Tamper(delete_dashboard, {"dashboard"}),
+    "let anyone publish to the alarm topic": Tamper(open_alarm_topic, {"alarms.topicPolicy"}),
+    "unsubscribe the on-call email": Tamper(
+        unsubscribe_email,
+        {"alarms.subscriptions"},
+        overrides={"alarms": {"emails": ["oncall@example.com"]}},
+    ),
+    "lock CloudWatch out of the topic key": Tamper(
+        lock_cloudwatch_out_of_topic_key, {"alarms.topic"}, stack="prod"
+    ),
 }
 
 
