@@ -95,6 +95,10 @@ class DeployedStack:
         name = self.output("functionName")
         return self.read("function", lambda: self.aws("lambda").get_function(FunctionName=name))
 
+    def mapping(self) -> dict[str, Any]:
+        uuid = self.output("eventSourceMappingId")
+        return self.read("mapping", lambda: self.aws("lambda").get_event_source_mapping(UUID=uuid))
+
     def queue_attributes(self) -> dict[str, str]:
         url = self.output("failureQueueUrl")
         return self.read(
@@ -370,7 +374,7 @@ def check_function(stack: DeployedStack) -> Iterator[Finding]:
     logging = settings.get("LoggingConfig") or {}
     yield compare(
         "function.logging",
-        "logging format / application level / group",
+        "log format, level, group:",
         (logging.get("LogFormat"), logging.get("ApplicationLogLevel"), logging.get("LogGroup")),
         ("JSON", config.log_level, stack.output("logGroupName")),
     )
@@ -423,7 +427,7 @@ def check_log_group(stack: DeployedStack) -> Iterator[Finding]:
 def check_mapping(stack: DeployedStack) -> Iterator[Finding]:
     trigger = stack.config.trigger
     uuid = stack.output("eventSourceMappingId")
-    mapping = stack.aws("lambda").get_event_source_mapping(UUID=uuid)
+    mapping = stack.mapping()
     current_stream = stack.table().get("LatestStreamArn")
 
     expected_state = "Enabled" if trigger.enabled else "Disabled"

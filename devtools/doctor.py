@@ -95,9 +95,7 @@ def _destination_depth(stack: DeployedStack) -> Figure:
 
 
 def _last_processing_result(stack: DeployedStack) -> Figure:
-    mapping = stack.aws("lambda").get_event_source_mapping(
-        UUID=stack.outputs["eventSourceMappingId"]
-    )
+    mapping = stack.mapping()
     return Figure(
         "mapping last processing result",
         mapping.get("LastProcessingResult") or f"{NOT_AVAILABLE} (none reported)",

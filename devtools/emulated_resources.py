@@ -49,6 +49,16 @@ class Inputs:
         value = self.take(key)
         return default if value is None else int(value)
 
+    def renamed(
+        self, names: Mapping[str, str], convert: Callable[[Any], Any] = lambda value: value
+    ) -> dict[str, Any]:
+        """The inputs present among `names` (input -> API name), under their API names."""
+        return {
+            target: convert(self.take(key))
+            for key, target in names.items()
+            if self.take(key) is not None
+        }
+
     def object(self, key: str, allowed: tuple[str, ...]) -> dict[str, Any] | None:
         value = self.take(key)
         if value is None:
@@ -245,11 +255,7 @@ def _attribute_text(value: Any) -> str:
 def create_queue(aws: AwsClients, name: str, inputs: Inputs) -> Created:
     sqs = aws("sqs")
     queue_name = inputs.take("name") or autoname(name)
-    attributes = {
-        attribute: _attribute_text(inputs.take(key))
-        for key, attribute in QUEUE_ATTRIBUTES.items()
-        if inputs.take(key) is not None
-    }
+    attributes = inputs.renamed(QUEUE_ATTRIBUTES, _attribute_text)
     tags = inputs.take("tags") or {}
     inputs.done()
 
@@ -270,11 +276,7 @@ TOPIC_ATTRIBUTES = {
 def create_topic(aws: AwsClients, name: str, inputs: Inputs) -> Created:
     sns = aws("sns")
     topic_name = inputs.take("name") or autoname(name)
-    attributes = {
-        attribute: str(inputs.take(key))
-        for key, attribute in TOPIC_ATTRIBUTES.items()
-        if inputs.take(key) is not None
-    }
+    attributes = inputs.renamed(TOPIC_ATTRIBUTES, str)
     tags = tag_list(inputs.take("tags"))
     inputs.done()
 
@@ -435,13 +437,11 @@ def _metric_query(query: Mapping[str, Any], where: str) -> dict[str, Any]:
 def create_metric_alarm(aws: AwsClients, name: str, inputs: Inputs) -> Created:
     cloudwatch = aws("cloudwatch")
     alarm_name = inputs.take("name") or autoname(name)
-    request: dict[str, Any] = {"AlarmName": alarm_name}
-    for key, target in ALARM_SCALARS.items():
-        if inputs.take(key) is not None:
-            request[target] = inputs.take(key)
-    for key, target in ALARM_INTEGERS.items():
-        if inputs.take(key) is not None:
-            request[target] = inputs.number(key)
+    request: dict[str, Any] = {
+        "AlarmName": alarm_name,
+        **inputs.renamed(ALARM_SCALARS),
+        **inputs.renamed(ALARM_INTEGERS, int),
+    }
     for key, target in ALARM_LISTS.items():
         request[target] = list(inputs.take(key) or [])
     if inputs.take("dimensions"):
@@ -546,9 +546,7 @@ def create_event_source_mapping(aws: AwsClients, name: str, inputs: Inputs) -> C
     }
     if inputs.take("startingPosition"):
         request["StartingPosition"] = inputs.take("startingPosition")
-    for key, target in ESM_NUMBERS.items():
-        if inputs.take(key) is not None:
-            request[target] = inputs.number(key)
+    request.update(inputs.renamed(ESM_NUMBERS, int))
     if inputs.take("bisectBatchOnFunctionError") is not None:
         request["BisectBatchOnFunctionError"] = bool(inputs.take("bisectBatchOnFunctionError"))
     if inputs.take("functionResponseTypes"):

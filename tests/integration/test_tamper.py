@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from components.function import LAMBDA_TRUST_POLICY
 from devtools.aws import AwsClients
 from devtools.checks import run_checks
 from devtools.emulator import Deployment
@@ -114,17 +115,8 @@ def attach_managed_policy(aws: AwsClients, outputs: dict[str, Any]) -> None:
 
 
 def trust_everyone(aws: AwsClients, outputs: dict[str, Any]) -> None:
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            },
-            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
-        ],
-    }
+    anyone = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+    document = {**LAMBDA_TRUST_POLICY, "Statement": [*LAMBDA_TRUST_POLICY["Statement"], anyone]}
     aws("iam").update_assume_role_policy(
         RoleName=role_name(aws, outputs), PolicyDocument=json.dumps(document)
     )

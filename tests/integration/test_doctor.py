@@ -1,0 +1,63 @@
+"""`doctor` against the embedded emulator: a readable report and an honest exit code."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+
+from devtools import doctor
+from devtools.checks import DeployedStack, run_checks
+from devtools.emulator import Deployment
+from devtools.program import ROOT
+from devtools.stacks import emulated_stack
+
+pytestmark = pytest.mark.integration
+
+
+def test_doctor_reports_every_check_and_live_figures_on_the_emulator(
+    real_stack_name: str | None,
+) -> None:
+    if real_stack_name:
+        pytest.skip("doctor --stack is what the rest of this suite checks on a real stack")
+    out = io.StringIO()
+    assert doctor.main([], out=out) == 0
+    report = out.getvalue()
+    assert report.startswith("doctor: stack dev deployed into the embedded emulator")
+    assert "PASS  table.status" in report
+    assert "PASS  mapping.batchSize" in report and "batch size 10" in report
+    assert "FAIL" not in report
+    assert "Live figures" in report
+    assert "iterator age, max (last hour)" in report
+    assert "failure destination depth       0 messages waiting" in report
+    assert "checks: " in report and ", 0 failed" in report
+
+
+def test_doctor_fails_with_the_fix_when_a_check_fails(
+    fresh_deployment: Callable[..., Deployment],
+) -> None:
+    deployment = fresh_deployment()
+    deployment.aws("lambda").update_event_source_mapping(
+        UUID=deployment.outputs["eventSourceMappingId"], BatchSize=500
+    )
+    out = io.StringIO()
+    assert doctor.examine(emulated_stack(deployment), "doctor: tampered", out) == 1
+    lines = out.getvalue().splitlines()
+    failing = [line for line in lines if line.startswith("FAIL")]
+    assert len(failing) == 1 and "mapping.batchSize" in failing[0]
+    assert "batch size is 500, configured 10" in failing[0]
+    fix = lines[lines.index(failing[0]) + 1]
+    assert fix.strip().startswith("fix: run `pulumi up`")
+    assert lines[-1].endswith("1 failed")
+
+
+def test_doctor_reports_a_stack_it_cannot_read(capsys: pytest.CaptureFixture[str]) -> None:
+    assert doctor.main(["--emulate", "no-such-stack"]) == 2
+    assert "no stack 'no-such-stack'" in capsys.readouterr().err
+
+
+def test_every_check_is_documented(deployed: DeployedStack) -> None:
+    documented = (ROOT / "docs" / "doctor.md").read_text()
+    missing = [f.name for f in run_checks(deployed) if f"`{f.name}`" not in documented]
+    assert not missing, f"describe these checks in docs/doctor.md: {missing}"
