@@ -14,9 +14,9 @@ failure what to do. Expectations come from the typed config (components/config.p
 the stack outputs; the expected IAM policy is built by the same function the program
 uses (components.function.execution_policy), never copied.
 
-Each group reads first, then judges. If a read fails (resource gone, access denied), the
-group reports one failing finding under its first name with the error, so a missing
-resource is reported by name instead of crashing the run.
+Each group reads, then judges. If a read fails (resource gone, access denied, output
+missing), the group reports one failing finding under its first name with the error, so
+a missing resource is reported by name instead of crashing the run.
 """
 
 from __future__ import annotations
@@ -168,7 +168,8 @@ def run_checks(stack: DeployedStack) -> list[Finding]:
     findings: list[Finding] = []
     for first_name, check in GROUPS:
         try:
-            findings.extend(check(stack))
+            # All or nothing: a group that cannot read reports one failure, not half a list.
+            findings.extend(list(check(stack)))
         except (ClientError, BotoCoreError, MissingOutput) as error:
             findings.append(
                 failed(
@@ -672,7 +673,7 @@ def grants(document: Mapping[str, Any]) -> set[Grant]:
     result: set[Grant] = set()
     for statement in _statements(document):
         effect = statement.get("Effect", "")
-        principal = json.dumps(statement.get("Principal"), sort_keys=True)
+        principal = json.dumps(_principal(statement.get("Principal")), sort_keys=True)
         condition = json.dumps(statement.get("Condition"), sort_keys=True)
         actions = [a.lower() for a in _as_list(statement.get("Action"))] + [
             f"not:{a.lower()}" for a in _as_list(statement.get("NotAction"))
@@ -701,6 +702,13 @@ def describe_difference(deployed: set[Grant], expected: set[Grant]) -> str:
     if expected - deployed:
         parts.append(f"missing: {show(expected - deployed)}")
     return "; ".join(parts) or "identical"
+
+
+def _principal(value: Any) -> Any:
+    """`{"Service": "x"}` and `{"Service": ["x"]}` are the same principal."""
+    if isinstance(value, dict):
+        return {kind: sorted(_as_list(names)) for kind, names in value.items()}
+    return value
 
 
 def _statements(document: Mapping[str, Any]) -> list[dict[str, Any]]:

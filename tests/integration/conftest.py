@@ -18,8 +18,6 @@ from devtools.emulator import Deployment, Emulator, deploy
 from devtools.stacks import emulated_stack, real_stack
 from tests.support.stacks import stack_config
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="session")
 def real_stack_name(request: pytest.FixtureRequest) -> str | None:
@@ -42,14 +40,19 @@ def deployed(request: pytest.FixtureRequest, real_stack_name: str | None) -> Dep
 
 
 @pytest.fixture
-def fresh_deployment(
-    request: pytest.FixtureRequest, real_stack_name: str | None
-) -> Callable[..., Deployment]:
-    """Deploy `stack` (with config overrides, as tests.support.stacks.stack_config) into a
-    new emulated account. Never available against a real stack."""
+def emulator_only(request: pytest.FixtureRequest, real_stack_name: str | None) -> Emulator:
+    """The emulator, for tests that create or change resources: skipped with --stack,
+    so nothing ever touches a real stack."""
     if real_stack_name:
-        pytest.skip("changes resources: runs on the embedded emulator only, never on a real stack")
-    emulator = request.getfixturevalue("emulator")
+        pytest.skip("creates or changes resources: runs on the embedded emulator only")
+    return request.getfixturevalue("emulator")
+
+
+@pytest.fixture
+def fresh_deployment(emulator_only: Emulator) -> Callable[..., Deployment]:
+    """Deploy `stack` (with config overrides, as tests.support.stacks.stack_config) into a
+    new emulated account."""
+    emulator = emulator_only
 
     def make(stack: str = "dev", **sections: Any) -> Deployment:
         return deploy(emulator, stack, stack_config(stack, **sections))

@@ -21,13 +21,6 @@ from tests.support.stacks import stack_config
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def emulated(real_stack_name: str | None, emulator: Emulator) -> Emulator:
-    if real_stack_name:
-        pytest.skip("exercises the embedded emulator itself")
-    return emulator
-
-
 def test_outputs_and_wiring_are_the_emulators_own(
     fresh_deployment: Callable[..., Deployment],
 ) -> None:
@@ -73,29 +66,29 @@ def test_deployments_are_isolated_from_each_other(
 
 
 def test_an_unsupported_resource_type_stops_the_deployment(
-    emulated: Emulator, tmp_path: Path
+    emulator_only: Emulator, tmp_path: Path
 ) -> None:
     program = tmp_path / "__main__.py"
     program.write_text("import pulumi_aws as aws\npipeline = None\naws.s3.Bucket('archive')\n")
     with pytest.raises(
         UnsupportedResource, match=r"cannot create aws:s3/bucket:Bucket \('archive'\)"
     ):
-        run_program(EmulatorMocks(emulated.aws(new_account_id())), {}, "dev", main=program)
+        run_program(EmulatorMocks(emulator_only.aws(new_account_id())), {}, "dev", main=program)
 
 
 def test_an_input_the_emulator_does_not_apply_stops_the_deployment(
-    emulated: Emulator, tmp_path: Path
+    emulator_only: Emulator, tmp_path: Path
 ) -> None:
     program = tmp_path / "__main__.py"
     program.write_text(
         "import pulumi_aws as aws\npipeline = None\naws.sqs.Queue('q', fifo_queue=True)\n"
     )
     with pytest.raises(UnsupportedResource, match=r"aws:sqs/queue:Queue 'q'.*\['fifoQueue'\]"):
-        run_program(EmulatorMocks(emulated.aws(new_account_id())), {}, "dev", main=program)
+        run_program(EmulatorMocks(emulator_only.aws(new_account_id())), {}, "dev", main=program)
 
 
 def test_a_nested_setting_the_emulator_does_not_apply_stops_the_deployment(
-    emulated: Emulator, tmp_path: Path
+    emulator_only: Emulator, tmp_path: Path
 ) -> None:
     program = tmp_path / "__main__.py"
     program.write_text(
@@ -106,14 +99,14 @@ def test_a_nested_setting_the_emulator_does_not_apply_stops_the_deployment(
         "    point_in_time_recovery={'enabled': True, 'recovery_period_in_days': 7})\n"
     )
     with pytest.raises(UnsupportedResource, match="recoveryPeriodInDays"):
-        run_program(EmulatorMocks(emulated.aws(new_account_id())), {}, "dev", main=program)
+        run_program(EmulatorMocks(emulator_only.aws(new_account_id())), {}, "dev", main=program)
 
 
-def test_a_missing_existing_table_is_a_config_error(emulated: Emulator) -> None:
+def test_a_missing_existing_table_is_a_config_error(emulator_only: Emulator) -> None:
     config = stack_config("dev")
     config["dynamodb-stream-processor:table"] = {"existingTableName": "not-there"}
     with pytest.raises(ConfigError, match="existingTableName: cannot read table 'not-there'"):
-        deploy(emulated, "dev", config)
+        deploy(emulator_only, "dev", config)
 
 
 def test_logging_config_is_kept_as_aws_keeps_it(

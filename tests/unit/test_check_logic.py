@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from components.function import LAMBDA_TRUST_POLICY
 from devtools.aws import AwsClients
 from devtools.checks import (
     DeployedStack,
@@ -179,3 +180,25 @@ def test_a_missing_grant_is_reported() -> None:
     assert describe_difference(grants(narrowed), grants(EXPECTED)) == (
         "missing: Allow logs:createlogstream on arn:log:*, Allow logs:putlogevents on arn:log:*"
     )
+
+
+def test_a_principal_written_as_a_list_is_the_same_principal() -> None:
+    listed = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com"]},
+                "Action": ["sts:AssumeRole"],
+            }
+        ]
+    }
+    assert grants(listed) == grants(LAMBDA_TRUST_POLICY)
+    widened = {
+        "Statement": [
+            {
+                **listed["Statement"][0],
+                "Principal": {"Service": ["lambda.amazonaws.com", "ec2.amazonaws.com"]},
+            }
+        ]
+    }
+    assert grants(widened) != grants(LAMBDA_TRUST_POLICY)
