@@ -123,7 +123,10 @@ def create_table(aws: AwsClients, name: str, inputs: Inputs) -> Created:
         "BillingMode": billing_mode,
         "AttributeDefinitions": [
             {"AttributeName": a["name"], "AttributeType": a["type"]}
-            for a in inputs.take("attributes", [])
+            for a in (
+                only(item, ("name", "type"), f"{inputs.where} attributes")
+                for item in inputs.take("attributes", [])
+            )
         ],
         "KeySchema": [{"AttributeName": key, "KeyType": kind} for kind, key in keys if key],
         "DeletionProtectionEnabled": bool(inputs.take("deletionProtectionEnabled", False)),
@@ -559,9 +562,10 @@ def create_event_source_mapping(aws: AwsClients, name: str, inputs: Inputs) -> C
         request["DestinationConfig"] = {"OnFailure": {"Destination": on_failure["destinationArn"]}}
     criteria = inputs.object("filterCriteria", ("filters",))
     if criteria and criteria.get("filters"):
-        request["FilterCriteria"] = {
-            "Filters": [{"Pattern": item["pattern"]} for item in criteria["filters"]]
-        }
+        filters = [
+            only(item, ("pattern",), f"{inputs.where} filter") for item in criteria["filters"]
+        ]
+        request["FilterCriteria"] = {"Filters": [{"Pattern": item["pattern"]} for item in filters]}
     metrics = inputs.object("metricsConfig", ("metrics",))
     if metrics:
         request["MetricsConfig"] = {"Metrics": list(metrics["metrics"])}
