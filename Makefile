@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs bench doctor
+.PHONY: help install test unit lint format docs bench policy-venv doctor
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,10 +28,11 @@ unit: install ## unit tests only
 doctor: install ## deployed-stack checks: STACK=<name> after `pulumi up`, else the embedded emulator
 	$(RUN) python -m devtools.doctor $(if $(STACK),--stack $(STACK))
 
-lint: install ## ruff lint + format check, mypy
+lint: install ## ruff lint + format check, mypy, actionlint (GitHub workflows)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy .
+	$(RUN) actionlint
 
 format: install ## apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
@@ -42,3 +43,8 @@ docs: install ## regenerate the README's configuration reference from components
 
 bench: install ## benchmark the stream processor vs Powertools' BatchProcessor (prints ratios)
 	$(RUN) python bench/bench_handler.py
+
+policy-venv: install ## policy/venv for `pulumi preview --policy-pack policy` (requirements pinned by uv.lock)
+	$(UV) venv --quiet --allow-existing policy/venv
+	$(UV) pip install --quiet --python policy/venv/bin/python -r policy/requirements.txt \
+		--constraint <($(UV) export --frozen --all-groups --no-hashes --no-emit-project --quiet)

@@ -13,13 +13,12 @@ FUNCTION_DIR = REPO / "functions" / "stream_processor"
 
 
 def find_events_dir() -> Path:
-    """``../shared/events`` beside the repository (CI and the main checkout); from a
-    worktree nested deeper, the nearest ``shared/events`` up the tree."""
-    for parent in REPO.parents:
-        candidate = parent / "shared" / "events"
-        if candidate.is_dir():
-            return candidate
-    raise RuntimeError(f"no shared/events directory above {REPO}")
+    """The real payloads, vendored in the repository (tests/fixtures/shared/events) so a
+    clean clone tests them wherever it is checked out."""
+    candidate = REPO / "tests" / "fixtures" / "shared" / "events"
+    if not candidate.is_dir():
+        raise RuntimeError(f"{candidate} is missing: the shared payloads are not vendored")
+    return candidate
 
 
 EVENTS_DIR = find_events_dir()
