@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs bench policy-venv plan
+.PHONY: help install test unit lint format docs bench policy-venv plan doctor
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ test: install ## run every test: unit (Pulumi mocks, handler) and integration (e
 
 unit: install ## unit tests only
 	$(RUN) pytest tests/unit
+
+doctor: install ## deployed-stack checks: STACK=<name> after `pulumi up`, else the embedded emulator
+	$(RUN) python -m devtools.doctor $(if $(STACK),--stack $(STACK))
 
 lint: install ## ruff lint + format check, mypy, actionlint (GitHub workflows)
 	$(RUN) ruff check .
