@@ -271,7 +271,7 @@ def _key_string(keys: Mapping[str, Any], name: str) -> str:
     value = keys.get(name)
     if value is None:
         return ""
-    if type(value) is dict and len(value) == 1:
+    if type(value) is dict:
         text = value.get("S")
         if type(text) is str:
             return text
@@ -279,20 +279,18 @@ def _key_string(keys: Mapping[str, Any], name: str) -> str:
     return ""
 
 
-def _envelope_error(record: Any) -> MalformedRecordError | UnknownEventError:
-    """The precise reason a record failed the fast envelope checks in ``Change``."""
-    if type(record) is not dict:
-        return MalformedRecordError(f"record is not an object: {_preview(record)}")
-    ddb = record.get("dynamodb")
-    if type(ddb) is not dict:
-        return MalformedRecordError("record has no 'dynamodb' object")
-    sequence_number = ddb.get("SequenceNumber")
-    if type(sequence_number) is not str or not sequence_number:
-        return MalformedRecordError("record has no 'dynamodb.SequenceNumber' string")
-    keys = ddb.get("Keys")
-    if type(keys) is not dict or not keys:
-        return MalformedRecordError("record has no 'dynamodb.Keys' object")
-    return UnknownEventError(f"unknown eventName {_preview(record.get('eventName'))}")
+def _is_event_name(value: Any) -> bool:
+    # isinstance first: an unhashable JSON value (list, object) cannot be looked up in a set.
+    return isinstance(value, str) and value in EVENT_NAMES
+
+
+def is_ttl_identity(identity: Any) -> bool:
+    """Whether a record's ``userIdentity`` is DynamoDB's Time to Live process."""
+    return (
+        type(identity) is dict
+        and identity.get("type") == "Service"
+        and identity.get("principalId") == TTL_PRINCIPAL
+    )
 
 
 class Change:
@@ -326,34 +324,30 @@ class Change:
     )
 
     def __init__(self, record: Any) -> None:
-        # The hot path of every batch: plain subscripts, the precise reason only on failure.
-        try:
-            ddb = record["dynamodb"]
-            sequence_number = ddb["SequenceNumber"]
-            keys = ddb["Keys"]
-            event_name = record["eventName"]
-        except (KeyError, TypeError, IndexError):
-            raise _envelope_error(record) from None
-        if (
-            type(sequence_number) is not str
-            or not sequence_number
-            or type(keys) is not dict
-            or not keys
-            or type(record) is not dict
-            or type(ddb) is not dict
-            or event_name not in EVENT_NAMES
-        ):
-            raise _envelope_error(record)
+        """Check the envelope and raise the precise ``PoisonRecordError`` when it is bad.
+
+        This is the authoritative check; the batch loop accepts the common well-formed
+        shape inline (``handler._process``) and hands every other record to it."""
+        if type(record) is not dict:
+            raise MalformedRecordError(f"record is not an object: {_preview(record)}")
+        ddb = record.get("dynamodb")
+        if type(ddb) is not dict:
+            raise MalformedRecordError("record has no 'dynamodb' object")
+        sequence_number = ddb.get("SequenceNumber")
+        if type(sequence_number) is not str or not sequence_number:
+            raise MalformedRecordError("record has no 'dynamodb.SequenceNumber' string")
+        keys = ddb.get("Keys")
+        if type(keys) is not dict or not keys:
+            raise MalformedRecordError("record has no 'dynamodb.Keys' object")
+        event_name = record.get("eventName")
+        if not _is_event_name(event_name):
+            raise UnknownEventError(f"unknown eventName {_preview(event_name)}")
         self.raw: dict[str, Any] = record
         self._ddb: dict[str, Any] = ddb
         self.event_name: str = event_name
         self.sequence_number: str = sequence_number
-        value = keys.get("PK")
-        text = value.get("S") if type(value) is dict else None
-        self.pk: str = text if type(text) is str else _key_string(keys, "PK")
-        value = keys.get("SK")
-        text = value.get("S") if type(value) is dict else None
-        self.sk: str = text if type(text) is str else _key_string(keys, "SK")
+        self.pk: str = _key_string(keys, "PK")
+        self.sk: str = _key_string(keys, "SK")
 
     # -- envelope
 
@@ -387,14 +381,7 @@ class Change:
     @property
     def is_ttl_expiry(self) -> bool:
         """True for a REMOVE that DynamoDB's Time to Live process made."""
-        if self.event_name != REMOVE:
-            return False
-        identity = self.raw.get("userIdentity")
-        return (
-            type(identity) is dict
-            and identity.get("type") == "Service"
-            and identity.get("principalId") == TTL_PRINCIPAL
-        )
+        return self.event_name == REMOVE and is_ttl_identity(self.raw.get("userIdentity"))
 
     # -- keys and images
 

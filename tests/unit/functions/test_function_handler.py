@@ -248,6 +248,8 @@ POISON = [
     ("Keys not an object", _set(["dynamodb", "Keys"], "PK"), "Keys"),
     ("unknown eventName", _set(["eventName"], "UPSERT"), "unknown eventName"),
     ("missing eventName", _drop(["eventName"]), "unknown eventName"),
+    ("eventName a list", _set(["eventName"], ["MODIFY"]), "unknown eventName"),
+    ("eventName an object", _set(["eventName"], {"S": "MODIFY"}), "unknown eventName"),
     ("bad base64", _set(["dynamodb", "NewImage", "status"], {"B": "@@@"}), "B value"),
     ("unknown type tag", _set(["dynamodb", "NewImage", "price"], {"Q": "1"}), "type tag"),
     ("non-numeric N", _set(["dynamodb", "NewImage", "price"], {"N": "ten"}), "N value"),
