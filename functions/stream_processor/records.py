@@ -276,6 +276,7 @@ class Image(_MappingBase):
 
 
 _EMPTY_IMAGE = Image({})
+_UNREAD: Any = object()  # a lazily built attribute of a Change not built yet
 
 
 # --------------------------------------------------------------------------- changes
@@ -325,7 +326,9 @@ class Change:
     - ``raw``: the record exactly as delivered
     """
 
-    # _keys, _old and _new stay unset until first read (cheaper than storing None per record).
+    # _keys, _old and _new hold _UNREAD until first read. Not left unset: reading an unset
+    # slot raises AttributeError, and catching it cost ~0.5 us per image a route reads,
+    # against ~15 ns per store here.
     __slots__ = (
         "_ddb",
         "_keys",
@@ -364,6 +367,9 @@ class Change:
         self.sequence_number: str = sequence_number
         self.pk: str = _key_string(keys, "PK")
         self.sk: str = _key_string(keys, "SK")
+        self._keys: Image = _UNREAD
+        self._old: Image | None = _UNREAD
+        self._new: Image | None = _UNREAD
 
     # -- envelope
 
@@ -403,11 +409,10 @@ class Change:
 
     @property
     def keys(self) -> Image:
-        try:
-            return self._keys
-        except AttributeError:
-            self._keys: Image = Image(self._ddb["Keys"])
-            return self._keys
+        keys = self._keys
+        if keys is _UNREAD:
+            keys = self._keys = Image(self._ddb["Keys"])
+        return keys
 
     def _raw_image(self, field: str) -> dict[str, Any] | None:
         raw = self._ddb.get(field)
@@ -417,21 +422,19 @@ class Change:
 
     @property
     def old_image(self) -> Image | None:
-        try:
-            return self._old
-        except AttributeError:
+        old = self._old
+        if old is _UNREAD:
             raw = self._raw_image("OldImage")
-            self._old: Image | None = None if raw is None else Image(raw)
-            return self._old
+            old = self._old = None if raw is None else Image(raw)
+        return old
 
     @property
     def new_image(self) -> Image | None:
-        try:
-            return self._new
-        except AttributeError:
+        new = self._new
+        if new is _UNREAD:
             raw = self._raw_image("NewImage")
-            self._new: Image | None = None if raw is None else Image(raw)
-            return self._new
+            new = self._new = None if raw is None else Image(raw)
+        return new
 
     def _sides(self) -> tuple[Image | None, Image | None]:
         # An image that cannot exist for this event (INSERT's old, REMOVE's new) is empty;
@@ -523,3 +526,4 @@ class CheckedChange(Change):
         self.sequence_number = sequence_number
         self.pk = pk
         self.sk = sk
+        self._keys = self._old = self._new = _UNREAD
