@@ -14,7 +14,9 @@ Why it is shaped this way (the event source mapping always has ReportBatchItemFa
 - A poison record that also lacks a usable sequence number, when it cannot be quarantined,
   has no identifier to report: the invocation raises, so Lambda retries the whole batch.
 - Per-record lines are INFO; whether INFO is on is checked once per invocation
-  (``Invocation.verbose``), so at the production level (WARN) they cost nothing.
+  (``Invocation.verbose``), so at the production level (WARN) they cost nothing. At INFO a
+  record's lines are ONE entry, written after its routes ran (``Invocation.flush_notes``),
+  and before its error entry when it fails.
 - One EMF line with the invocation's counts is written at the end, even when it raises.
 """
 
@@ -158,7 +160,8 @@ def _process(
                     raise TypeError
             except (KeyError, TypeError):
                 change: Change = Change(record)
-                ddb, name, sequence_number = change._ddb, change.event_name, change.sequence_number
+                ddb = record["dynamodb"]  # an object: Change() accepted the record
+                name, sequence_number = change.event_name, change.sequence_number
                 pk, sk = change.pk, change.sk
             # Router.dispatch, inlined; the event name is checked here too.
             if name == MODIFY:

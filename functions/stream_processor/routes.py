@@ -71,8 +71,8 @@ class Invocation:
         self._notes: list[str] = []  # the current record's lines, until flush_notes
 
     def note(self, line: str, *args: object) -> None:
-        """Add ``line`` (``line % args`` when args are given, as ``logging`` would format it)
-        to the current record's INFO entry. Dropped when INFO is off."""
+        """Add ``line`` (``line % args`` when args are given, so ``"%%"`` is a literal "%"
+        then) to the current record's INFO entry. Dropped when INFO is off."""
         if self.verbose:
             self._notes.append(line % args if args else line)
 
@@ -83,8 +83,8 @@ class Invocation:
         prepared record: ``Logger.info`` would walk the call stack to find the caller's
         file and line (``findCaller``) for every entry, and Lambda's JSON log format prints
         a location only for entries carrying an exception. The location is fixed to this
-        method, which is what ``findCaller`` would report for a call made here. Only this
-        logger's records skip the walk: no global ``logging`` switch is touched. Handlers,
+        method (its ``def`` line), where the walk would also end. Only these records skip
+        the walk: no global ``logging`` switch is touched. Handlers,
         their filters (how Lambda adds the request id) and formatters run as usual; the
         level was checked once per invocation (``verbose``).
         """
