@@ -7,10 +7,14 @@ Everything is measured in ONE run, interleaved, so the ratios compare like with 
 - throughput on one deterministic event of 10,000 records (INSERT/MODIFY/REMOVE, 10
   attributes with a nested map and a set; about 7.5 MB, see ``_item`` for why not 6), at
   the production log level (WARN: per-record lines off) and at INFO (per-record lines on,
-  formatted as JSON the way Lambda's JSON log format does, written to a null sink);
+  formatted as JSON the way Lambda's JSON log format does, written to a null sink; the
+  same handler, formatter and sink for both contenders);
 - the Powertools contender: ``BatchProcessor(event_type=EventType.DynamoDBStreams)`` +
   ``process_partial_response`` with a record handler doing the same routing, logging and
-  change detection (same log lines, the same once-per-batch level check, one EMF line);
+  change detection (the same once-per-batch level check, one EMF line). Both log the same
+  lines, in the same order (checked before timing: ``same_text_at_info``); the function
+  writes a record's lines as one entry, the Powertools record handler, as an idiomatic one
+  does, each line with its own ``log.info``;
 - the floor: a loop that only reads each record's keys;
 - cold import time of ``handler`` vs ``aws_lambda_powertools.utilities.batch`` in fresh
   interpreters (median of several), from a bare interpreter and with the stdlib modules the
@@ -272,6 +276,45 @@ def run_floor(event: dict[str, Any]) -> int:
 # --------------------------------------------------------------------------- measuring
 
 
+class CapturingHandler(logging.Handler):
+    """Keeps the messages of the function's logger (both contenders log through it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == LOGGER_NAME:
+            self.messages.append(record.getMessage())
+
+
+def logged_messages(fn: Any, event: dict[str, Any]) -> list[str]:
+    """The INFO entries one run writes, as the messages the formatter would print."""
+    configure_logging(logging.INFO)
+    capture = CapturingHandler()
+    logging.getLogger().addHandler(capture)
+    try:
+        fn(event)
+    finally:
+        logging.getLogger().removeHandler(capture)
+    return capture.messages
+
+
+def same_text_at_info(
+    run_handler_fn: Any, powertools: Any, event: dict[str, Any]
+) -> dict[str, int]:
+    """Check that both contenders log the same lines, in the same order, and count entries.
+
+    The handler writes a record's lines as one entry (joined with newlines); the Powertools
+    record handler, like any idiomatic one, logs each line with its own ``log.info``. The
+    work compared is the same text; only the number of entries differs, by design."""
+    ours = logged_messages(run_handler_fn, event)
+    theirs = logged_messages(powertools, event)
+    our_lines = [line for message in ours for line in message.split("\n")]
+    assert our_lines == theirs, "the contenders do not log the same lines"
+    return {"handler": len(ours), "powertools": len(theirs), "lines": len(theirs)}
+
+
 def time_rounds(contenders: dict[str, Any], event: dict[str, Any], rounds: int) -> dict[str, float]:
     """Median seconds per batch for each contender, run interleaved round by round."""
     samples: dict[str, list[float]] = {name: [] for name in contenders}
@@ -384,6 +427,11 @@ def main() -> int:
     sanity = (run_handler(event), powertools(event))
     assert sanity[0] == {"batchItemFailures": []}, sanity[0]
     assert sanity[1] == {"batchItemFailures": []}, sanity[1]
+    entries = same_text_at_info(run_handler, powertools, event)
+    print(
+        f"INFO: both log the same {entries['lines']:,} lines; entries per record: handler "
+        f"{entries['handler'] / n:.2f}, powertools {entries['powertools'] / n:.2f}"
+    )
 
     contenders = {
         "handler@WARN": (run_handler, logging.WARNING),
@@ -457,6 +505,10 @@ def main() -> int:
         "peak_memory_bytes": {"handler": peak_handler, "powertools": peak_powertools},
         "parsed_event_bytes": parsed_bytes,
         "handler": {"us_per_record_warn": us_warn, "us_per_record_info": us_info},
+        "info_log": {
+            "lines": entries["lines"],
+            "entries": {"handler": entries["handler"], "powertools": entries["powertools"]},
+        },
         "note": "measured on the build machine's CPU; Lambda at 128 MB gets a fraction of a "
         "vCPU, so scale the absolute figures, not the ratios",
     }

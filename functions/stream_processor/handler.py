@@ -14,7 +14,9 @@ Why it is shaped this way (the event source mapping always has ReportBatchItemFa
 - A poison record that also lacks a usable sequence number, when it cannot be quarantined,
   has no identifier to report: the invocation raises, so Lambda retries the whole batch.
 - Per-record lines are INFO; whether INFO is on is checked once per invocation
-  (``Invocation.verbose``), so at the production level (WARN) they cost nothing.
+  (``Invocation.verbose``), so at the production level (WARN) they cost nothing. At INFO a
+  record's lines are ONE entry, written after its routes ran (``Invocation.flush_notes``),
+  and before its error entry when it fails.
 - One EMF line with the invocation's counts is written at the end, even when it raises.
 """
 
@@ -26,7 +28,16 @@ import os
 import metrics
 import quarantine
 import routes
-from records import INSERT, MODIFY, REMOVE, Change, PoisonRecordError
+from records import (
+    INSERT,
+    MODIFY,
+    REMOVE,
+    Change,
+    CheckedChange,
+    PoisonRecordError,
+    is_ttl_identity,
+    unknown_event,
+)
 from settings import (
     ENV_FAILURE_DESTINATION,
     ENV_FUNCTION_NAME,
@@ -110,51 +121,106 @@ def _process(
     counts = inv.counts
     verbose = inv.verbose
     table = router.plan_table(verbose)
+    shared = router.shared_plans(verbose)
+    insert_plan, modify_plan, remove_plan = shared[INSERT], shared[MODIFY], shared[REMOVE]
     classify = router.classify
     routes_for = router.routes_for
-    by_event = {INSERT: 0, MODIFY: 0, REMOVE: 0}
-    ttl_expiries = 0
+    inserted = modified = removed = ttl_expiries = 0
     failed_at = -1
     failed_sequence: str | None = None
+    # The loop runs 10,000 times per batch at 128 MB, so it is written flat: Change(),
+    # Router.dispatch and the event counting are inlined, and a record no route runs for
+    # (every INSERT and REMOVE at WARN with the seed routes) costs its envelope check only.
     for position, record in enumerate(records):
         try:
-            change = Change(record)
-            name = change.event_name
-            # Router.dispatch, inlined: this loop runs 10,000 times per batch at 128 MB.
-            plans = table[name]
-            entity = classify(change.pk, change.sk)
-            plan = plans.get(entity)
-            if plan is None:
-                plan = plans[entity] = routes_for(entity, name, verbose)
-            for route in plan:
-                route(change, inv)
+            try:
+                # The envelope in its common shape, checked with plain subscripts and exact
+                # type tests; any other shape (no SK, numeric keys) or a bad one goes to
+                # Change(record), the authoritative check, which accepts it or raises the
+                # poison error with its precise reason. Never accepts what Change refuses.
+                ddb = record["dynamodb"]
+                name = record["eventName"]
+                keys = ddb["Keys"]
+                sequence_number = ddb["SequenceNumber"]
+                pk_value = keys["PK"]
+                sk_value = keys["SK"]
+                pk = pk_value["S"]
+                sk = sk_value["S"]
+                if (
+                    type(pk) is not str
+                    or type(sk) is not str
+                    or type(sequence_number) is not str
+                    or not sequence_number
+                    or type(record) is not dict
+                    or type(ddb) is not dict
+                    or type(keys) is not dict
+                    or type(pk_value) is not dict
+                    or type(sk_value) is not dict
+                ):
+                    raise TypeError
+            except (KeyError, TypeError):
+                change: Change = Change(record)
+                ddb = record["dynamodb"]  # an object: Change() accepted the record
+                name, sequence_number = change.event_name, change.sequence_number
+                pk, sk = change.pk, change.sk
+            # Router.dispatch, inlined; the event name is checked here too.
+            if name == MODIFY:
+                plan = modify_plan
+            elif name == INSERT:
+                plan = insert_plan
+            elif name == REMOVE:
+                plan = remove_plan
+            else:
+                raise unknown_event(name)
+            if plan is None:  # entity-specific routes apply to this event
+                plans = table[name]
+                entity = classify(pk, sk)
+                plan = plans.get(entity)
+                if plan is None:
+                    plan = plans[entity] = routes_for(entity, name, verbose)
+            if plan:
+                change = CheckedChange(record, ddb, name, sequence_number, pk, sk)
+                for route in plan:
+                    route(change, inv)
+                if verbose:
+                    inv.flush_notes()
         except PoisonRecordError as exc:
+            if verbose:
+                inv.flush_notes()
             if _quarantine(record, exc.reason, position, settings, sender):
                 counts[metrics.RECORDS_QUARANTINED] += 1
                 continue
             failed_at, failed_sequence = position, _sequence_number_of(record)
             break
         except Exception as exc:
-            # Change() raises only PoisonRecordError, so `change` is this record's.
+            if verbose:
+                inv.flush_notes()
+            failed_at, failed_sequence = position, _sequence_number_of(record)
             log.exception(
                 "Record %d failed (sequence number %s): %s: %s",
                 position,
-                change.sequence_number,
+                failed_sequence,
                 type(exc).__name__,
                 exc,
                 extra=_ids(record),
             )
-            failed_at, failed_sequence = position, change.sequence_number
             break
-        by_event[name] += 1
-        if name == REMOVE and change.is_ttl_expiry:
-            ttl_expiries += 1
+        # Counted only once every route succeeded: plain local counters, no dict updates.
+        if name == MODIFY:
+            modified += 1
+        elif name == INSERT:
+            inserted += 1
+        else:
+            removed += 1
+            identity = record.get("userIdentity")
+            if identity is not None and is_ttl_identity(identity):
+                ttl_expiries += 1
 
-    processed = by_event[INSERT] + by_event[MODIFY] + by_event[REMOVE]
+    processed = inserted + modified + removed
     counts[metrics.RECORDS_PROCESSED] += processed
-    counts[metrics.RECORDS_INSERTED] += by_event[INSERT]
-    counts[metrics.RECORDS_MODIFIED] += by_event[MODIFY]
-    counts[metrics.RECORDS_REMOVED] += by_event[REMOVE]
+    counts[metrics.RECORDS_INSERTED] += inserted
+    counts[metrics.RECORDS_MODIFIED] += modified
+    counts[metrics.RECORDS_REMOVED] += removed
     counts[metrics.TTL_EXPIRIES] += ttl_expiries
     if inv.verbose:
         log.info("Successfully processed %d records", processed)

@@ -81,12 +81,18 @@ class FakeSender:
 
 
 class Run:
-    """One handler invocation's outcome: the response, the EMF document, the log lines."""
+    """One handler invocation's outcome: the response, the EMF document, the log entries
+    (``messages``: one per log record; a record's per-record lines share one entry)."""
 
     def __init__(self, response: Any, emf: dict[str, Any], messages: list[str]) -> None:
         self.response = response
         self.emf = emf
         self.messages = messages
+
+    @property
+    def lines(self) -> list[str]:
+        """Every line of every entry, in order."""
+        return [line for message in self.messages for line in message.split("\n")]
 
     @property
     def failures(self) -> list[str]:

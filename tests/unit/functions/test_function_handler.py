@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import handler
@@ -10,7 +12,10 @@ import pytest
 import quarantine
 import routes
 from function_helpers import FakeSender, stream_record
-from records import PoisonRecordError
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from records import Change, PoisonRecordError
 from settings import Settings
 
 SEED_ITEM = {
@@ -39,11 +44,12 @@ def numbered(n: int) -> list[dict[str, Any]]:
 
 
 def test_seed_test_item_yields_the_seed_log_lines(run_batch: Any) -> None:
+    """The seed's lines word for word; a record's lines share ONE entry (see Observability
+    in docs/function.md), the invocation summary is an entry of its own."""
     run = run_batch(batch(stream_record("INSERT", keys=SEED_KEYS, new=SEED_ITEM)))
     assert run.response == {"batchItemFailures": []}
     assert run.messages == [
-        "Processing INSERT for item: LAMBDA#test-processing#EVENT#001",
-        "Processing INSERT event",
+        "Processing INSERT for item: LAMBDA#test-processing#EVENT#001\nProcessing INSERT event",
         "Successfully processed 1 records",
     ]
 
@@ -66,9 +72,7 @@ def test_seed_entity_lines(
     kwargs: dict[str, Any] = {"new": image} if event_name == "INSERT" else {"old": image}
     run = run_batch(batch(stream_record(event_name, keys=keys, **kwargs)))
     assert run.messages == [
-        f"Processing {event_name} for item: {pk}#{sk}",
-        f"Processing {event_name} event",
-        expected,
+        f"Processing {event_name} for item: {pk}#{sk}\nProcessing {event_name} event\n{expected}",
         "Successfully processed 1 records",
     ]
 
@@ -85,11 +89,11 @@ def test_seed_modify_lines_compare_values_not_strings(run_batch: Any) -> None:
         )
     )
     assert run.messages == [
-        "Processing MODIFY for item: PRODUCT#1#META",
-        "Processing MODIFY event",
+        "Processing MODIFY for item: PRODUCT#1#META\n"
+        "Processing MODIFY event\n"
         "Status changed from draft to live",
-        "Processing MODIFY for item: PRODUCT#1#META",
-        "Processing MODIFY event",
+        "Processing MODIFY for item: PRODUCT#1#META\n"
+        "Processing MODIFY event\n"
         "Price changed from 10 to 12.50",
         "Successfully processed 2 records",
     ]
@@ -101,15 +105,15 @@ def test_seed_defaults_for_absent_status_and_price(run_batch: Any) -> None:
     run = run_batch(
         batch(stream_record("MODIFY", keys=keys, old=keys, new={**keys, "price": {"N": "5"}}))
     )
-    assert "Price changed from 0 to 5" in run.messages
-    assert not any(m.startswith("Status changed") for m in run.messages)
+    assert "Price changed from 0 to 5" in run.lines
+    assert not any(line.startswith("Status changed") for line in run.lines)
 
 
 def test_modify_without_old_image_claims_no_change(run_batch: Any) -> None:
     keys = {"PK": {"S": "X#1"}}
     new = {**keys, "status": {"S": "live"}, "price": {"N": "5"}}
     run = run_batch(batch(stream_record("MODIFY", keys=keys, new=new, view="NEW_IMAGE")))
-    assert not any("changed from" in m for m in run.messages)
+    assert not any("changed from" in line for line in run.lines)
     assert run.emf["StatusChanges"] == run.emf["PriceChanges"] == 0
 
 
@@ -120,6 +124,133 @@ def test_production_level_writes_no_per_record_lines(run_batch: Any) -> None:
     run = run_batch(batch(stream_record("MODIFY", keys=keys, old=old, new=new)), level="WARNING")
     assert run.messages == []
     assert run.emf["StatusChanges"] == 1  # metrics are counted at every level
+
+
+# --------------------------------------------------------------------------- per-record entries
+
+
+def test_one_info_entry_per_record_then_the_summary(
+    run_batch: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    users = [
+        stream_record("INSERT", keys={"PK": {"S": f"USER#{i}"}, "SK": {"S": "PROFILE"}}, seq=str(i))
+        for i in range(3)
+    ]
+    run = run_batch(batch(*users))
+    assert run.messages == [
+        f"Processing INSERT for item: USER#{i}#PROFILE\n"
+        "Processing INSERT event\n"
+        "New user created - could send welcome email"
+        for i in range(3)
+    ] + ["Successfully processed 3 records"]
+    entries = caplog.records[:3]
+    assert {(r.name, r.levelname) for r in entries} == {("stream_processor", "INFO")}
+    # Built without walking the stack: the location is the method that writes the entry.
+    assert {(Path(r.pathname).name, r.funcName) for r in entries} == {("routes.py", "flush_notes")}
+    assert all(r.exc_info is None and r.lineno > 0 for r in entries)
+
+
+def test_the_lines_grep_finds_are_still_in_the_captured_text(
+    run_batch: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Other tools grep captured log text for these lines as substrings."""
+    run_batch(batch(stream_record("INSERT", keys=SEED_KEYS, new=SEED_ITEM)))
+    assert "Processing INSERT for item: LAMBDA#test-processing#EVENT#001" in caplog.text
+    assert "Processing INSERT event" in caplog.text
+    assert "Successfully processed 1 records" in caplog.text
+
+
+def test_noted_text_is_not_formatted_again(run_batch: Any) -> None:
+    """A "%" in a key or a noted line stays as it is: a line is formatted once, when noted
+    with arguments (as logging would), and the entry itself has no arguments."""
+    router = routes.seed_router()
+
+    @router.on(routes.ANY, "INSERT")
+    def notes(change: Any, inv: Any) -> None:
+        inv.note("50% off")
+        inv.note("%d%% of %s done", 100, "it")
+
+    keys = {"PK": {"S": "ITEM#50%s"}, "SK": {"S": "%d"}}
+    run = run_batch(batch(stream_record("INSERT", keys=keys)), router=router)
+    assert run.lines[:4] == [
+        "Processing INSERT for item: ITEM#50%s#%d",
+        "Processing INSERT event",
+        "50% off",
+        "100% of it done",
+    ]
+
+
+def test_notes_are_dropped_when_info_is_off(run_batch: Any) -> None:
+    router = routes.Router()
+    router.on(routes.ANY, routes.ANY)(lambda c, inv: inv.note("seen %s", c.pk))
+    run = run_batch(batch(*numbered(3)), router=router, level="WARNING")
+    assert run.messages == []
+
+
+def test_a_failing_records_lines_come_before_its_error_entry(run_batch: Any) -> None:
+    router = routes.Router()
+
+    @router.on(routes.ANY, routes.ANY)
+    def business(change: Any, inv: Any) -> None:
+        inv.note("calling the shipping API for %s", change.pk)
+        if change.pk == "ITEM#1":
+            raise TimeoutError("downstream timed out")
+
+    run = run_batch(batch(*numbered(3)), router=router)
+    assert run.failures == ["1001"]
+    assert run.messages[:3] == [
+        "calling the shipping API for ITEM#0",
+        "calling the shipping API for ITEM#1",
+        "Record 1 failed (sequence number 1001): TimeoutError: downstream timed out",
+    ]
+
+
+def test_a_poison_records_lines_come_before_its_poison_entry(run_batch: Any) -> None:
+    router = routes.Router()
+
+    @router.on(routes.ANY, routes.ANY)
+    def reject(change: Any, inv: Any) -> None:
+        inv.note("checking %s", change.pk)
+        raise PoisonRecordError("customer deleted")
+
+    run = run_batch(batch(*numbered(1)), router=router, sender=FakeSender())
+    assert run.messages[:2] == [
+        "checking ITEM#0",
+        "Poison record 0 (sequence number 1000): customer deleted",
+    ]
+
+
+def test_inv_log_still_writes_entries_of_its_own(run_batch: Any) -> None:
+    router = routes.seed_router()
+    router.on(routes.ANY, "INSERT")(lambda c, inv: inv.log.warning("audit %s", c.pk))
+    run = run_batch(batch(stream_record("INSERT", keys=SEED_KEYS)), router=router)
+    assert run.messages == [
+        "audit LAMBDA#test-processing",  # written at once; the record's lines after its routes
+        "Processing INSERT for item: LAMBDA#test-processing#EVENT#001\nProcessing INSERT event",
+        "Successfully processed 1 records",
+    ]
+
+
+def test_the_entry_goes_through_logger_filters(
+    run_batch: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Like any entry: Lambda's handler filter adds the request id; a logger filter applies."""
+    import logging
+
+    logger = logging.getLogger("stream_processor")
+
+    def no_lambda_items(record: logging.LogRecord) -> bool:
+        return "LAMBDA#" not in record.getMessage()
+
+    logger.addFilter(no_lambda_items)
+    try:
+        run = run_batch(batch(stream_record("INSERT", keys=SEED_KEYS), *numbered(1)))
+    finally:
+        logger.removeFilter(no_lambda_items)
+    assert run.messages == [
+        "Processing INSERT for item: ITEM#0#\nProcessing INSERT event",
+        "Successfully processed 2 records",
+    ]
 
 
 # --------------------------------------------------------------------------- order semantics
@@ -248,6 +379,8 @@ POISON = [
     ("Keys not an object", _set(["dynamodb", "Keys"], "PK"), "Keys"),
     ("unknown eventName", _set(["eventName"], "UPSERT"), "unknown eventName"),
     ("missing eventName", _drop(["eventName"]), "unknown eventName"),
+    ("eventName a list", _set(["eventName"], ["MODIFY"]), "unknown eventName"),
+    ("eventName an object", _set(["eventName"], {"S": "MODIFY"}), "unknown eventName"),
     ("bad base64", _set(["dynamodb", "NewImage", "status"], {"B": "@@@"}), "B value"),
     ("unknown type tag", _set(["dynamodb", "NewImage", "price"], {"Q": "1"}), "type tag"),
     ("non-numeric N", _set(["dynamodb", "NewImage", "price"], {"N": "ten"}), "N value"),
@@ -459,3 +592,93 @@ def test_no_boto3_or_heavy_imports_outside_the_quarantine_path() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- envelope check
+
+_DELETE = object()
+# JSON values that sit on either side of an envelope rule, equally likely.
+_JSON_VALUES = st.sampled_from(
+    [
+        _DELETE,
+        None,
+        True,
+        0,
+        7,
+        "",
+        "1",
+        "INSERT",
+        "MODIFY",
+        "REMOVE",
+        "ORDER#1",
+        [],
+        ["INSERT"],
+        {},
+        {"S": ""},
+        {"S": "x"},
+        {"S": None},
+        {"S": 5},
+        {"N": "7"},
+        {"N": "x"},
+        {"B": "QQ=="},
+        {"S": "x", "N": "1"},
+    ]
+)
+_FIELDS = [
+    ("eventName",),
+    ("dynamodb",),
+    ("dynamodb", "Keys"),
+    ("dynamodb", "SequenceNumber"),
+    ("dynamodb", "Keys", "PK"),
+    ("dynamodb", "Keys", "SK"),
+    ("dynamodb", "Keys", "PK", "S"),
+    ("dynamodb", "Keys", "SK", "S"),
+]
+
+
+@hypothesis_settings(max_examples=600, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_FIELDS), _JSON_VALUES), max_size=3))
+def test_the_loop_accepts_exactly_what_change_accepts(mutations: list[Any]) -> None:
+    """The batch loop checks the common envelope shape inline and hands every other record
+    to Change(); whatever the shape, a route sees the fields Change() reads, and a record
+    Change() refuses is quarantined with Change()'s reason."""
+    record: Any = stream_record(
+        "MODIFY", keys={"PK": {"S": "USER#1"}, "SK": {"S": "ORDER#1"}}, seq="42"
+    )
+    for path, value in mutations:
+        target = record
+        for name in path[:-1]:
+            target = target.get(name) if type(target) is dict else None
+        if type(target) is dict:
+            if value is _DELETE:
+                target.pop(path[-1], None)
+            else:
+                target[path[-1]] = copy.deepcopy(value)  # never share: no cycles
+    try:
+        change = Change(copy.deepcopy(record))
+        expected: Any = (change.event_name, change.sequence_number, change.pk, change.sk)
+    except PoisonRecordError as exc:
+        expected = exc.reason
+
+    seen: list[Any] = []
+    router = routes.Router()
+    router.on(routes.ANY, routes.ANY)(
+        lambda c, inv: seen.append((c.event_name, c.sequence_number, c.pk, c.sk, c.raw))
+    )
+    sender = FakeSender()
+    response = handler.process_event(
+        {"Records": [record]},
+        router=router,
+        sender=sender,
+        settings=Settings(function_name="f"),
+        metrics_stream=_Sink(),
+    )
+    assert response == {"batchItemFailures": []}
+    if isinstance(expected, str):
+        assert seen == []
+        (parsed,), _ = quarantine.reassemble(sender.batches[0])
+        assert parsed.reason == expected
+    else:
+        assert [entry[:4] for entry in seen] == [expected]
+        assert seen[0][4] is record
+        assert sender.batches == []

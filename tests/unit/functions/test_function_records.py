@@ -232,6 +232,9 @@ def test_creation_time_is_informational() -> None:
         (lambda r: r["dynamodb"].__setitem__("SequenceNumber", 5), MalformedRecordError),
         (lambda r: r.pop("eventName"), UnknownEventError),
         (lambda r: r.__setitem__("eventName", "UPDATE"), UnknownEventError),
+        # Unhashable JSON values: once a TypeError escaped instead of a poison error.
+        (lambda r: r.__setitem__("eventName", ["INSERT"]), UnknownEventError),
+        (lambda r: r.__setitem__("eventName", {"name": "INSERT"}), UnknownEventError),
     ],
 )
 def test_change_rejects_bad_envelopes(mutate, error) -> None:  # type: ignore[no-untyped-def]

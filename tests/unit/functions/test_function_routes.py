@@ -124,4 +124,55 @@ def test_a_route_sees_the_invocation(run_batch: Any) -> None:
     keys = {"PK": {"S": "USER#1"}, "SK": {"S": "ORDER#1"}}
     run = run_batch({"Records": [stream_record("INSERT", keys=keys)]}, router=router)
     assert contexts and contexts[0][0] is True
-    assert "New order created - could trigger fulfillment" in run.messages
+    assert "New order created - could trigger fulfillment" in run.lines
+
+
+def test_classify_runs_only_for_events_with_an_entity_specific_route(run_batch: Any) -> None:
+    """At WARN the seed routes need no entity; classifying every record was wasted work."""
+    classified: list[str] = []
+
+    def classify(pk: str, sk: str) -> str:
+        classified.append(pk)
+        return entity_of(pk, sk)
+
+    router = Router(classify=classify)
+    router.add(ANY, "MODIFY", lambda c, i: None)
+    router.add("user", "INSERT", lambda c, i: None, logs_only=True)
+    keys = {"PK": {"S": "USER#1"}, "SK": {"S": "PROFILE"}}
+    event = {
+        "Records": [
+            stream_record(name, keys=keys, seq=str(n))
+            for n, name in enumerate(["INSERT", "MODIFY", "REMOVE"])
+        ]
+    }
+    run_batch(event, router=router, level="WARNING")
+    assert classified == []
+    run_batch(event, router=router, level="INFO")
+    assert classified == ["USER#1"]  # the INSERT: its logs-only user route applies at INFO
+
+
+def test_shared_plans_follow_the_level_and_new_routes() -> None:
+    router = routes.seed_router()
+    assert router.shared_plans(False) == {
+        "INSERT": (),
+        "MODIFY": (routes.detect_modifications,),
+        "REMOVE": (),
+    }
+    assert router.shared_plans(True) == {
+        "INSERT": None,
+        "MODIFY": (routes.log_item, routes.detect_modifications),
+        "REMOVE": None,
+    }
+    router.add("order", ANY, lambda c, i: None)
+    assert router.shared_plans(False) == {"INSERT": None, "MODIFY": None, "REMOVE": None}
+
+
+def test_dispatch_writes_the_changes_lines_as_one_entry(caplog: pytest.LogCaptureFixture) -> None:
+    change = Change(stream_record("INSERT", keys={"PK": {"S": "USER#1"}, "SK": {"S": "P"}}))
+    with caplog.at_level("INFO", logger="stream_processor"):
+        routes.ROUTER.dispatch(change, _inv())
+    assert [r.getMessage() for r in caplog.records] == [
+        "Processing INSERT for item: USER#1#P\n"
+        "Processing INSERT event\n"
+        "New user created - could send welcome email"
+    ]
