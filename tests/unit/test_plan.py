@@ -620,24 +620,17 @@ def test_the_free_tier_hint_names_settings_that_make_dev_free_and_they_do(capsys
     _, out, _ = cli(capsys, "--stack", "dev", "--writes", "5/s", "--bench", str(bench))
     hint = out.split("Free tier: to make this workload cost $0.00, change ")[1].split("\n")[0]
     changes = dict(change.split(" ", 1) for change in hint.split("; "))
-    # at 5/s: Lambda requests need >= 13 records a batch (12,960,000 / 1,000,000) and the
-    # INFO lines alone (~570 bytes x 12.96M records = 7.4 GB) exceed 5 GB: all three change
-    assert set(changes) == {
-        "trigger.batchSize",
-        "trigger.maxBatchingWindowSeconds",
-        "function.logLevel",
-    }
-    assert changes["function.logLevel"] == "INFO -> WARN"
-    config = typed(
-        "dev",
-        trigger={
-            "batchSize": int(changes["trigger.batchSize"].split(" -> ")[1]),
-            "maxBatchingWindowSeconds": int(
-                changes["trigger.maxBatchingWindowSeconds"].split(" -> ")[1]
-            ),
-        },
-        function={"logLevel": "WARN"},
-    )
+    # At 5/s Lambda requests alone need >= 13 records a batch (12,960,000 records / 1,000,000
+    # free requests), so the batch size must grow; which other settings the hint adds (window,
+    # log level) depends on the measured log volume, so they are applied as printed.
+    old, new = (int(v) for v in changes["trigger.batchSize"].split(" -> "))
+    assert old == 10 and new >= 13
+    sections: dict[str, dict[str, Any]] = {}
+    for setting, change in changes.items():
+        section, key = setting.split(".")
+        value = change.split(" -> ")[1]
+        sections.setdefault(section, {})[key] = int(value) if value.isdigit() else value
+    config = typed("dev", **sections)
     book = load_prices()
     plan = build_plan("dev", "us-east-1", config, workload(5), book, bench)
     assert round(plan.total, 2) == 0 and plan.capacity.ok()
