@@ -53,16 +53,25 @@ class AwsClients:
         with _CREATING:  # sessions are not thread-safe; Pulumi registers from a thread pool
             return self._client(service)
 
+    def configured(self, service: str, config: Config) -> Any:
+        """A client of its own with other settings (not cached): e.g. a Lambda client whose
+        read timeout covers the function's own timeout."""
+        with _CREATING:
+            return self._new_client(service, config)
+
     def _client(self, service: str) -> Any:
         if service not in self._clients:
-            session = self.session or boto3.Session(region_name=self.region)
-            client = session.client(
-                service, region_name=self.region, endpoint_url=self.endpoint, config=CLIENT_CONFIG
-            )
-            if self.account_id is not None:
-                client.meta.events.register("before-sign", self._select_account)
-            self._clients[service] = client
+            self._clients[service] = self._new_client(service, CLIENT_CONFIG)
         return self._clients[service]
+
+    def _new_client(self, service: str, config: Config) -> Any:
+        session = self.session or boto3.Session(region_name=self.region)
+        client = session.client(
+            service, region_name=self.region, endpoint_url=self.endpoint, config=config
+        )
+        if self.account_id is not None:
+            client.meta.events.register("before-sign", self._select_account)
+        return client
 
     def _select_account(self, request: Any, **_: Any) -> None:
         request.headers[EMULATOR_ACCOUNT_HEADER] = self.account_id

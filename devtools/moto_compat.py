@@ -14,17 +14,36 @@ Gaps filled:
   and never returns it. AWS returns it on every function: `LogFormat` (default `Text`),
   `LogGroup` (default `/aws/lambda/<name>`) and, for JSON, `ApplicationLogLevel` and
   `SystemLogLevel` (each defaulting to `INFO`).
+- DynamoDB stream records consumed by an event source mapping: on every write to a table
+  with a mapping, moto invokes the function (in Docker, which fails here) and then EMPTIES
+  the shard, so nothing can read the records back. In AWS a mapping is one more reader:
+  the stream keeps every record for 24 hours whoever reads it. The emulator does not run
+  mappings (the local stream runner plays the mapping), so the write only appends.
+- DynamoDB stream retention: moto keeps records forever, answers an unknown shard id with
+  an internal error (an assert) and a sequence number before the shard's first one with
+  another. AWS trims records older than 24 hours: GetShardIterator or GetRecords at a
+  trimmed position raises `TrimmedDataAccessException`, TRIM_HORIZON starts at the oldest
+  record kept, and an unknown shard is `ResourceNotFoundException`. The redrive tool's
+  "expired" reporting is proven against exactly these answers.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from typing import Any
 
-from moto.awslambda.models import LambdaFunction
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.core.exceptions import JsonRESTError
+from moto.core.utils import utcnow
+from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, ResourceNotFoundException
+from moto.dynamodb.models.table import StreamShard
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 
 _installed = False
 DEFAULT_LOG_LEVEL = "INFO"
+# DynamoDB Streams keeps each record for 24 hours.
+STREAM_RETENTION = dt.timedelta(hours=24)
 
 
 def install() -> None:
@@ -33,6 +52,8 @@ def install() -> None:
     if _installed:
         return
     _patch_lambda_logging_config()
+    _patch_mappings_keep_stream_records()
+    _patch_stream_retention()
     _installed = True
 
 
@@ -76,3 +97,74 @@ def _patch_lambda_logging_config() -> None:
     LambdaFunction.__init__ = init  # type: ignore[method-assign]
     LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
     LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
+
+
+def _patch_mappings_keep_stream_records() -> None:
+    original = LambdaBackend.send_dynamodb_items
+
+    @functools.wraps(original)
+    def send_dynamodb_items(self: Any, function_arn: str, items: list[Any], source: str) -> None:
+        # A falsy result: StreamShard.add keeps its records (it clears them on a truthy one).
+        return None
+
+    LambdaBackend.send_dynamodb_items = send_dynamodb_items  # type: ignore[method-assign,assignment]
+
+
+class TrimmedDataAccessException(JsonRESTError):
+    def __init__(self, message: str):
+        super().__init__(ERROR_TYPE_PREFIX + "TrimmedDataAccessException", message)
+
+
+def retained_from(shard: StreamShard) -> int:
+    """The sequence number of the oldest record AWS would still hold (records are kept 24 h;
+    past the newest one when every record is older)."""
+    cutoff = utcnow() - STREAM_RETENTION
+    for index, item in enumerate(shard.items):
+        if item.record["dynamodb"]["ApproximateCreationDateTime"] >= cutoff:
+            return int(shard.starting_sequence_number) + index
+    return int(shard.starting_sequence_number) + len(shard.items)
+
+
+def _check_retained(shard: StreamShard, sequence_number: int) -> None:
+    oldest = retained_from(shard)
+    if sequence_number < oldest:
+        raise TrimmedDataAccessException(
+            f"The operation attempted to read past the oldest stream record in a shard "
+            f"(sequence number {sequence_number} is older than 24 hours)"
+        )
+
+
+def _patch_stream_retention() -> None:
+    original_get_shard_iterator = DynamoDBStreamsBackend.get_shard_iterator
+    original_get = ShardIterator.get
+
+    @functools.wraps(original_get_shard_iterator)
+    def get_shard_iterator(
+        self: Any,
+        arn: str,
+        shard_id: str,
+        shard_iterator_type: str,
+        sequence_number: str | None = None,
+    ) -> ShardIterator:
+        table = self._get_table_from_arn(arn)
+        shard = table.stream_shard
+        if shard is None or shard.id != shard_id:
+            raise ResourceNotFoundException(
+                f"Requested resource not found: Shard {shard_id} does not exist in {arn}"
+            )
+        if shard_iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+            _check_retained(shard, int(sequence_number or 0))
+        iterator = original_get_shard_iterator(
+            self, arn, shard_id, shard_iterator_type, sequence_number
+        )
+        if shard_iterator_type == "TRIM_HORIZON":
+            iterator.sequence_number = retained_from(shard)
+        return iterator
+
+    @functools.wraps(original_get)
+    def get(self: Any, limit: int = 1000) -> dict[str, Any]:
+        _check_retained(self.stream_shard, int(self.sequence_number))
+        return original_get(self, limit)
+
+    DynamoDBStreamsBackend.get_shard_iterator = get_shard_iterator  # type: ignore[method-assign]
+    ShardIterator.get = get  # type: ignore[method-assign]

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib
 import io
 import json
 import logging
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,11 +26,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from devtools.function_code import function_module
 from devtools.planner.errors import PlanError
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_RESULTS = ROOT / "bench" / "results.json"
-FUNCTION_DIR = ROOT / "functions" / "stream_processor"
 
 EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 # Lambda's application log levels -> the Python level the runtime sets on the root logger.
@@ -129,9 +127,7 @@ def handler_cost(log_level: str, path: Path = BENCH_RESULTS) -> HandlerCost:
 
 def function_modules() -> dict[str, ModuleType]:
     """The function's own modules, imported as Lambda does (its folder is the code root)."""
-    if str(FUNCTION_DIR) not in sys.path:
-        sys.path.insert(0, str(FUNCTION_DIR))
-    return {name: importlib.import_module(name) for name in ("handler", "metrics", "settings")}
+    return {name: function_module(name) for name in ("handler", "metrics", "settings")}
 
 
 def custom_metric_count() -> int:

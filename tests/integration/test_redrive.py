@@ -1,0 +1,472 @@
+"""Redrive on the embedded emulator: list, archive and replay what reached the failure queue.
+
+Each test deploys the dev stack into a fresh emulated account, writes items (so their
+records are really in the table's stream) and puts failure messages in the failure queue
+in their writers' exact shapes (tests/support/failure_messages.py). The replay target is
+the real handler from functions/stream_processor, run in this process; "the bug" is a
+route added to a copy of its router, and "the fix" is the seed router without it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.emulator import Deployment
+from devtools.function_code import function_module
+from devtools.redrive import EXIT_LEFT, EXIT_OK, EXIT_UNREADABLE, Options, Result, Site, redrive
+from devtools.redrive_inventory import COMPLETE, KIND_UNKNOWN, MISSING_PARTS
+from devtools.replay import FAILED, HELD_BACK, QUARANTINED_AGAIN, REPLAYED, LocalHandler
+from devtools.stacks import emulated_stack
+from devtools.stream_readback import EXPIRED, PARTIAL, RECOVERED
+from tests.support.failure_messages import (
+    age_stream,
+    on_failure_document,
+    put_items,
+    quarantine_bodies,
+    queue_counts,
+    send,
+    stream_records,
+)
+
+pytestmark = pytest.mark.integration
+
+routes = function_module("routes")
+records_module = function_module("records")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Seen:
+    """A route recording every record the handler processed: (PK, sequence number)."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, str]] = []
+
+    def __call__(self, change: Any, inv: Any) -> None:
+        self.records.append((change.pk, change.sequence_number))
+
+
+def router(seen: Seen, *, broken: str | None = None, poison: str | None = None) -> Any:
+    """The seed routes plus a recorder; `broken` items raise (a bug), `poison` items are
+    declared poison (quarantined)."""
+    built = routes.seed_router()
+
+    def bug(change: Any, inv: Any) -> None:
+        if change.pk == broken:
+            raise RuntimeError(f"downstream refused {change.pk}")
+        if change.pk == poison:
+            raise records_module.PoisonRecordError(f"{change.pk} cannot be processed")
+        seen(change, inv)
+
+    built.add(routes.ANY, routes.ANY, bug)
+    return built
+
+
+def site(deployment: Deployment, route_table: Any = None) -> Site:
+    target = LocalHandler.for_stack(
+        deployment.outputs, deployment.config.function.metrics_namespace, router=route_table
+    )
+    return Site("redrive: emulator", emulated_stack(deployment), target, confirm=False)
+
+
+def run(deployment: Deployment, route_table: Any = None, **options: Any) -> tuple[Result, str]:
+    out, err = io.StringIO(), io.StringIO()
+    options.setdefault("wait_seconds", 0)
+    result = redrive(site(deployment, route_table), Options(**options), out, err)
+    return result, out.getvalue() + err.getvalue()
+
+
+def by_pk(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        grouped.setdefault(record["dynamodb"]["Keys"]["PK"]["S"], []).append(record)
+    return grouped
+
+
+@pytest.fixture
+def deployment(fresh_deployment: Callable[..., Deployment]) -> Deployment:
+    return fresh_deployment()
+
+
+def test_list_shows_every_message_and_leaves_them_all_in_the_queue(
+    deployment: Deployment,
+) -> None:
+    put_items(deployment, ("PRODUCT#1", "METADATA"), ("PRODUCT#2", "METADATA"))
+    put_items(deployment, ("USER#9", "PROFILE"))
+    stream = stream_records(deployment)
+    send(
+        deployment,
+        on_failure_document(deployment, stream[:2]),
+        *quarantine_bodies(stream[2], "USER#9 cannot be processed"),
+        "not a failure message",
+    )
+
+    result, output = run(deployment)
+
+    assert result.exit_code == EXIT_OK
+    assert result.inventory is not None
+    statuses = sorted((state.kind, state.status) for state in result.inventory.messages)
+    assert statuses == [("pointer", RECOVERED), ("quarantine", COMPLETE), ("unknown", "unreadable")]
+    assert "recovered: 2 record(s) for a batch of 2" in output
+    assert "the stream drops it in 23h" in output
+    assert "reason: USER#9 cannot be processed" in output
+    assert "not JSON" in output and "body: not a failure message" in output
+    assert "queue: 0 message(s) deleted, 3 kept (visible again)" in output
+    assert queue_counts(deployment) == (3, 0)  # released at once, nothing in flight
+
+
+def test_archive_holds_every_recovered_record_and_what_could_not_be_recovered(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    put_items(deployment, ("PRODUCT#1", "METADATA"), ("USER#1", "PROFILE"), ("USER#2", "PROFILE"))
+    stream = stream_records(deployment)
+    pointer_id, *quarantine_ids = send(
+        deployment,
+        on_failure_document(deployment, stream[:2]),
+        *quarantine_bodies(stream[2], "bad user"),
+    )
+    (unknown_id,) = send(deployment, {"hello": "world"})
+    archive = tmp_path / "failed.jsonl"
+
+    result, output = run(deployment, archive=archive)
+
+    lines = [json.loads(line) for line in archive.read_text().splitlines()]
+    assert result.archived == len(lines) == 4
+    recovered = [line for line in lines if line["status"] == "recovered"]
+    assert [line["record"] for line in recovered] == stream  # whole records, stream order
+    assert [line["source"] for line in recovered] == ["pointer", "pointer", "quarantine"]
+    assert recovered[0]["messageIds"] == [pointer_id]
+    assert recovered[0]["sequenceNumber"] == stream[0]["dynamodb"]["SequenceNumber"]
+    assert recovered[0]["reason"] == "RetryAttemptsExhausted"
+    assert recovered[2]["messageIds"] == quarantine_ids and recovered[2]["reason"] == "bad user"
+    (unknown,) = [line for line in lines if line["source"] == KIND_UNKNOWN]
+    assert unknown["messageIds"] == [unknown_id] and json.loads(unknown["body"]) == {
+        "hello": "world"
+    }
+    assert queue_counts(deployment) == (3, 0)  # archiving deletes nothing
+    assert f"archived 4 line(s) to {archive}" in output
+
+
+def test_replay_keeps_what_still_fails_and_empties_the_queue_after_the_fix(
+    deployment: Deployment,
+) -> None:
+    put_items(deployment, ("PRODUCT#1", "METADATA"), ("PRODUCT#2", "METADATA"))
+    put_items(deployment, ("USER#broken", "PROFILE"), ("PRODUCT#3", "METADATA"))
+    put_items(deployment, ("USER#broken", "PROFILE"), status="active")  # a later change
+    put_items(deployment, ("USER#poison", "PROFILE"))
+    stream = stream_records(deployment)
+    healthy, with_broken, poison = stream[:2], stream[2:5], stream[5]
+    healthy_id, broken_id, *poison_ids = send(
+        deployment,
+        on_failure_document(deployment, healthy),
+        on_failure_document(deployment, with_broken),
+        *quarantine_bodies(poison, "USER#poison cannot be processed"),
+    )
+
+    seen = Seen()
+    result, output = run(
+        deployment, router(seen, broken="USER#broken", poison="USER#poison"), replay=True
+    )
+
+    outcomes = {key.split("#")[-1]: outcome.status for key, outcome in result.outcomes.items()}
+    sequence = [record["dynamodb"]["SequenceNumber"] for record in stream]
+    assert outcomes == {
+        sequence[0]: REPLAYED,
+        sequence[1]: REPLAYED,
+        sequence[2]: FAILED,  # the first USER#broken change
+        sequence[3]: REPLAYED,  # PRODUCT#3 carries on
+        sequence[4]: HELD_BACK,  # the later USER#broken change waits behind the first
+        sequence[5]: QUARANTINED_AGAIN,
+    }
+    assert result.deleted == [healthy_id]
+    assert result.exit_code == EXIT_LEFT
+    assert "downstream refused USER#broken" in output
+    assert "still failing: 3 record(s) (1 failed, 1 quarantined again, 1 held back" in output
+    assert queue_counts(deployment) == (1 + len(poison_ids), 0)
+
+    seen = Seen()
+    result, output = run(deployment, router(seen), replay=True)  # the fix is deployed
+
+    assert result.exit_code == EXIT_OK
+    assert set(result.deleted) == {broken_id, *poison_ids}
+    assert queue_counts(deployment) == (0, 0)
+    replayed = [pk for pk, _ in seen.records]
+    assert replayed == ["USER#broken", "PRODUCT#3", "USER#broken", "USER#poison"]
+    numbers = [number for _, number in seen.records]
+    assert numbers == sorted(numbers, key=int)  # stream order, so each item's in order
+    assert "replayed: 4 record(s)" in output
+
+
+def test_records_past_retention_are_reported_and_kept_until_archived_and_dropped(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    put_items(deployment, ("PRODUCT#1", "METADATA"), ("PRODUCT#2", "METADATA"))
+    stream = stream_records(deployment)
+    gone_shard = on_failure_document(deployment, stream, shard="shardId-00000001-closedlongago")
+    expired_id, gone_id = send(deployment, on_failure_document(deployment, stream), gone_shard)
+    age_stream(deployment, hours=25)
+
+    result, output = run(deployment, router(Seen()), replay=True)
+
+    assert result.inventory is not None
+    assert [state.status for state in result.inventory.messages] == [EXPIRED, EXPIRED]
+    assert "older than the stream's 24 h retention (TrimmedDataAccessException)" in output
+    assert "shard shardId-00000001-closedlongago is no longer in the stream" in output
+    assert "these records are gone from the stream: only this pointer is left" in output
+    assert result.outcomes == {} and result.deleted == []
+    assert result.exit_code == EXIT_LEFT
+    assert "expired: 2 message(s)" in output and "--archive FILE --drop-expired" in output
+    assert queue_counts(deployment) == (2, 0)
+
+    archive = tmp_path / "lost.jsonl"
+    result, output = run(deployment, archive=archive, drop_expired=True)
+
+    lines = [json.loads(line) for line in archive.read_text().splitlines()]
+    assert {line["messageIds"][0] for line in lines} == {expired_id, gone_id}
+    assert all(line["status"] == EXPIRED and line["record"] is None for line in lines)
+    (lost,) = [line for line in lines if line["messageIds"] == [expired_id]]
+    assert (lost["startSequenceNumber"], lost["endSequenceNumber"]) == (
+        stream[0]["dynamodb"]["SequenceNumber"],
+        stream[1]["dynamodb"]["SequenceNumber"],
+    )
+    assert sorted(result.dropped) == sorted([expired_id, gone_id])
+    assert queue_counts(deployment) == (0, 0)
+
+
+def test_a_partly_expired_range_replays_what_is_left_and_is_dropped_only_after_that(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    put_items(deployment, ("PRODUCT#1", "METADATA"), ("PRODUCT#2", "METADATA"))
+    put_items(deployment, ("PRODUCT#3", "METADATA"))
+    stream = stream_records(deployment)
+    (message_id,) = send(deployment, on_failure_document(deployment, stream))
+    age_stream(deployment, hours=25, count=1)
+
+    seen = Seen()
+    result, output = run(
+        deployment, router(seen), replay=True, archive=tmp_path / "a.jsonl", drop_expired=True
+    )
+
+    assert result.inventory is not None
+    assert result.inventory.messages[0].status == PARTIAL
+    assert "the range's first records were trimmed (older than 24 h); 2 record(s)" in output
+    assert [pk for pk, _ in seen.records] == ["PRODUCT#2", "PRODUCT#3"]
+    assert result.deleted == [] and result.dropped == [message_id]
+    archived = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert [line["status"] for line in archived] == ["recovered", "recovered", PARTIAL]
+    assert archived[2]["recoveredSequenceNumbers"] == [
+        record["dynamodb"]["SequenceNumber"] for record in stream[1:]
+    ]
+    assert queue_counts(deployment) == (0, 0)
+
+
+class Interrupting:
+    """A target that is interrupted (Ctrl-C) at its `at`-th invocation."""
+
+    def __init__(self, target: LocalHandler, at: int):
+        self.target, self.at, self.calls = target, at, 0
+        self.description, self.exact_quarantine = target.description, True
+
+    def invoke(self, records: Any) -> Any:
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        return self.target.invoke(records)
+
+
+def test_an_interrupted_replay_loses_no_message(
+    fresh_deployment: Callable[..., Deployment],
+) -> None:
+    deployment = fresh_deployment(trigger={"batchSize": 1})
+    put_items(deployment, *[(f"PRODUCT#{index}", "METADATA") for index in range(4)])
+    stream = stream_records(deployment)
+    ids = send(deployment, *[on_failure_document(deployment, [record]) for record in stream])
+    seen = Seen()
+    local = site(deployment, router(seen))
+    local.target = Interrupting(local.target, at=3)  # type: ignore[arg-type]
+
+    with pytest.raises(KeyboardInterrupt):
+        redrive(local, Options(replay=True, wait_seconds=0), io.StringIO(), io.StringIO())
+
+    assert len(seen.records) == 2
+    assert queue_counts(deployment) == (2, 0)  # the two replayed ones are gone, the rest back
+    result, _ = run(deployment, router(seen), replay=True)
+    assert result.exit_code == EXIT_OK
+    assert sorted(result.deleted) == sorted(ids[2:])
+    assert [number for _, number in seen.records] == [
+        record["dynamodb"]["SequenceNumber"] for record in stream
+    ]
+    assert queue_counts(deployment) == (0, 0)
+
+
+KILLED_RUN = textwrap.dedent(
+    """
+    import io, json, sys, time
+    from pathlib import Path
+    from devtools.aws import AwsClients
+    from devtools.checks import DeployedStack
+    from devtools.emulator import typed_config
+    from devtools.function_code import function_module
+    from devtools.redrive import Options, Site, redrive
+    from devtools.replay import LocalHandler
+    from tests.support.stacks import stack_config
+
+    endpoint, account, region, outputs, marker = sys.argv[1:6]
+    outputs = json.loads(outputs)
+    stack = DeployedStack(
+        outputs,
+        typed_config(stack_config("dev", trigger={"batchSize": 1}), "dev"),
+        AwsClients.emulated(endpoint, account, region),
+    )
+    routes = function_module("routes")
+    router = routes.seed_router()
+    calls = []
+
+    def hang_on_the_second(change, inv):
+        calls.append(change.sequence_number)
+        if len(calls) == 2:
+            Path(marker).write_text("hanging")
+            time.sleep(600)
+
+    router.add(routes.ANY, routes.ANY, hang_on_the_second)
+    target = LocalHandler.for_stack(outputs, "Test", router=router)
+    redrive(
+        Site("killed", stack, target, confirm=False),
+        Options(replay=True, wait_seconds=0, visibility_seconds=3),
+        io.StringIO(),
+        io.StringIO(),
+    )
+    """
+)
+
+
+def test_a_killed_replay_loses_no_message(
+    fresh_deployment: Callable[..., Deployment], tmp_path: Path
+) -> None:
+    """Killed with SIGKILL mid-replay (no cleanup runs): what was replayed is deleted, the
+    rest comes back when the visibility timeout ends, and a second run finishes the job."""
+    deployment = fresh_deployment(trigger={"batchSize": 1})
+    put_items(deployment, *[(f"PRODUCT#{index}", "METADATA") for index in range(3)])
+    stream = stream_records(deployment)
+    send(deployment, *[on_failure_document(deployment, [record]) for record in stream])
+    marker = tmp_path / "hanging"
+    script = tmp_path / "killed_run.py"
+    script.write_text(KILLED_RUN)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(script),
+            deployment.endpoint,
+            deployment.account_id,
+            deployment.region,
+            json.dumps(deployment.outputs),
+            str(marker),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert process.poll() is None, "the replay ended before it was killed"
+            assert time.monotonic() < deadline, "the replay never reached its second record"
+            time.sleep(0.05)
+        assert queue_counts(deployment) == (0, 2)  # one deleted, two held by the run
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+
+    deadline = time.monotonic() + 20
+    while queue_counts(deployment) != (2, 0):
+        assert time.monotonic() < deadline, (
+            f"messages did not come back: {queue_counts(deployment)}"
+        )
+        time.sleep(0.25)
+    seen = Seen()
+    result, _ = run(deployment, router(seen), replay=True)
+    assert result.exit_code == EXIT_OK
+    assert [number for _, number in seen.records] == [
+        record["dynamodb"]["SequenceNumber"] for record in stream[1:]
+    ]
+    assert queue_counts(deployment) == (0, 0)
+
+
+def test_a_quarantined_record_in_parts_is_replayed_once_whole_and_every_part_deleted(
+    deployment: Deployment,
+) -> None:
+    put_items(deployment, ("USER#big", "PROFILE"), note=secrets.token_hex(3000))
+    (record,) = stream_records(deployment)
+    parts = quarantine_bodies(record, "too odd", max_bytes=2048)
+    copy = quarantine_bodies(record, "too odd")  # the same record quarantined again, whole
+    assert len(parts) > 2 and len(copy) == 1
+    first_ids = send(deployment, *parts[:-1])
+
+    result, output = run(deployment, router(Seen()), replay=True)
+
+    assert result.inventory is not None
+    assert {state.status for state in result.inventory.messages} == {MISSING_PARTS}
+    assert f"{len(parts) - 1} of {len(parts)} parts received" in output
+    assert result.deleted == [] and queue_counts(deployment) == (len(parts) - 1, 0)
+
+    last_ids = send(deployment, parts[-1], *copy)
+    seen = Seen()
+    result, _ = run(deployment, router(seen), replay=True)
+
+    assert seen.records == [("USER#big", record["dynamodb"]["SequenceNumber"])]
+    assert sorted(result.deleted) == sorted(first_ids + last_ids)
+    assert queue_counts(deployment) == (0, 0)
+
+
+def test_an_sns_destination_is_explained_and_a_subscribed_queue_is_redriven(
+    fresh_deployment: Callable[..., Deployment],
+) -> None:
+    deployment = fresh_deployment(trigger={"onFailure": "sns"})
+    topic = deployment.outputs["failureDestinationArn"]
+    assert "failureQueueUrl" not in deployment.outputs
+
+    result, output = run(deployment)
+
+    assert result.exit_code == EXIT_UNREADABLE and result.inventory is None
+    assert f"The failure destination is the SNS topic {topic}." in output
+    assert "A topic keeps no messages" in output
+    assert "No SQS queue is subscribed" in output
+    assert f"aws sns subscribe --topic-arn {topic} --protocol sqs" in output
+
+    sqs, sns = deployment.aws("sqs"), deployment.aws("sns")
+    url = sqs.create_queue(QueueName="failure-copy")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)  # not raw: enveloped
+
+    result, output = run(deployment)
+    assert f"make redrive STACK=dev QUEUE={url}" in output
+    assert "SNS envelope (unwrapped by this tool)" in output
+
+    put_items(deployment, ("PRODUCT#1", "METADATA"), ("USER#1", "PROFILE"))
+    stream = stream_records(deployment)
+    pointer = json.dumps(on_failure_document(deployment, stream[:1]))
+    for body in [pointer, *quarantine_bodies(stream[1], "odd user")]:
+        sns.publish(TopicArn=topic, Message=body)
+
+    seen = Seen()
+    result, output = run(deployment, router(seen), replay=True, queue_url=url)
+
+    assert result.inventory is not None
+    assert sorted(state.status for state in result.inventory.messages) == [COMPLETE, RECOVERED]
+    assert [pk for pk, _ in seen.records] == ["PRODUCT#1", "USER#1"]
+    assert result.exit_code == EXIT_OK
+    assert queue_counts(deployment, url) == (0, 0)
