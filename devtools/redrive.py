@@ -626,8 +626,9 @@ def options_of(args: argparse.Namespace) -> Options:
 
 
 def main(
-    argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     args = parse_args(argv)
     options = options_of(args)
     try:

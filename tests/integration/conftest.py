@@ -8,7 +8,10 @@ shared deployment stays as deployed and tests cannot affect each other.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,3 +61,31 @@ def fresh_deployment(emulator_only: Emulator) -> Callable[..., Deployment]:
         return deploy(emulator, stack, stack_config(stack, **sections))
 
     return make
+
+
+@pytest.fixture
+def through_pulumi_cli(
+    emulator_only: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[Deployment, str], None]:
+    """Make `--stack NAME` reach a deployment with the emulator standing in for AWS: a
+    `pulumi` executable prints its outputs as the CLI does, and boto3's default chain is
+    pointed at the emulator through the standard AWS_* environment variables only (so the
+    deployment must live in moto's default account)."""
+
+    def serve(deployment: Deployment, stack: str = "dev") -> None:
+        outputs = tmp_path / f"{stack}-outputs.json"
+        outputs.write_text(json.dumps(deployment.outputs))
+        fake_cli = tmp_path / "pulumi"
+        fake_cli.write_text(
+            f'#!/bin/sh\n[ "$*" = "stack output --json --show-secrets --stack {stack}" ] '
+            f'|| exit 3\ncat "{outputs}"\n'
+        )
+        fake_cli.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+        monkeypatch.setenv("AWS_ENDPOINT_URL", emulator_only.endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(variable, raising=False)
+
+    return serve

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import json
-import os
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -71,25 +68,10 @@ def test_every_check_is_documented(deployed: DeployedStack) -> None:
 
 
 def test_doctor_on_a_deployed_stack_goes_through_the_pulumi_cli_and_default_credentials(
-    emulator_only: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator_only: Emulator, through_pulumi_cli: Callable[[Deployment, str], None]
 ) -> None:
-    """The --stack path end to end, with the emulator standing in for AWS: a `pulumi`
-    executable prints the outputs as the CLI does, and boto3's default chain is pointed
-    at the emulator through the standard AWS_* environment variables only."""
-    deployment = deploy(emulator_only, "dev", account_id=MOTO_DEFAULT_ACCOUNT)
-    fake_cli = tmp_path / "pulumi"
-    (tmp_path / "outputs.json").write_text(json.dumps(deployment.outputs))
-    fake_cli.write_text(
-        f'#!/bin/sh\n[ "$*" = "stack output --json --show-secrets --stack dev" ] || exit 3\n'
-        f'cat "{tmp_path / "outputs.json"}"\n'
-    )
-    fake_cli.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator_only.endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(variable, raising=False)
+    """The --stack path end to end, with the emulator standing in for AWS."""
+    through_pulumi_cli(deploy(emulator_only, "dev", account_id=MOTO_DEFAULT_ACCOUNT), "dev")
 
     out = io.StringIO()
     assert doctor.main(["--stack", "dev"], out=out) == 0, out.getvalue()

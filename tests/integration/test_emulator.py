@@ -16,6 +16,7 @@ from components.config import ConfigError
 from devtools.emulated_resources import CREATORS, UnsupportedResource
 from devtools.emulator import Deployment, Emulator, EmulatorMocks, deploy, new_account_id
 from devtools.program import run_program
+from tests.support.failure_messages import age_stream, put_items, shard_id, stream_records
 from tests.support.stacks import stack_config
 
 pytestmark = pytest.mark.integration
@@ -126,6 +127,54 @@ def test_logging_config_is_kept_as_aws_keeps_it(
     lambda_.update_function_configuration(FunctionName=name, LoggingConfig={"LogFormat": "Text"})
     logging = lambda_.get_function(FunctionName=name)["Configuration"]["LoggingConfig"]
     assert logging == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+
+
+def test_stream_records_stay_readable_with_a_mapping_on_the_table(
+    fresh_deployment: Callable[..., Deployment],
+) -> None:
+    """moto 5.2.5 hands each write to the mapping's function and then EMPTIES the shard; AWS
+    keeps every record 24 h whoever reads it (devtools.moto_compat)."""
+    deployment = fresh_deployment()
+    assert deployment.outputs["eventSourceMappingId"]
+    put_items(deployment, ("PRODUCT#1", "METADATA"), ("PRODUCT#2", "METADATA"))
+    put_items(deployment, ("PRODUCT#1", "METADATA"), price="12")
+    events = [record["eventName"] for record in stream_records(deployment)]
+    assert events == ["INSERT", "INSERT", "MODIFY"]
+
+
+def test_stream_records_older_than_24_hours_are_trimmed_as_aws_trims_them(
+    fresh_deployment: Callable[..., Deployment],
+) -> None:
+    deployment = fresh_deployment()
+    put_items(deployment, *[(f"PRODUCT#{index}", "METADATA") for index in range(3)])
+    first, second, third = (r["dynamodb"]["SequenceNumber"] for r in stream_records(deployment))
+    age_stream(deployment, hours=25, count=2)
+    streams = deployment.aws("dynamodbstreams")
+    stream_arn = deployment.outputs["streamArn"]
+    shard = shard_id(deployment)
+
+    def iterator(kind: str, number: str | None = None) -> str:
+        request = {"StreamArn": stream_arn, "ShardId": shard, "ShardIteratorType": kind}
+        if number:
+            request["SequenceNumber"] = number
+        return streams.get_shard_iterator(**request)["ShardIterator"]
+
+    assert [r["eventName"] for r in stream_records(deployment)] == ["INSERT"]  # TRIM_HORIZON
+    for trimmed in (first, second):
+        with pytest.raises(streams.exceptions.TrimmedDataAccessException):
+            iterator("AT_SEQUENCE_NUMBER", trimmed)
+    records = streams.get_records(ShardIterator=iterator("AT_SEQUENCE_NUMBER", third))["Records"]
+    assert [r["dynamodb"]["SequenceNumber"] for r in records] == [third]
+    kept = iterator("AT_SEQUENCE_NUMBER", third)
+    age_stream(deployment, hours=25, count=3)
+    with pytest.raises(streams.exceptions.TrimmedDataAccessException):
+        streams.get_records(ShardIterator=kept)  # trimmed while the iterator was held
+    with pytest.raises(streams.exceptions.ResourceNotFoundException):
+        streams.get_shard_iterator(
+            StreamArn=stream_arn,
+            ShardId="shardId-00000001000000000000-0000gone",
+            ShardIteratorType="TRIM_HORIZON",
+        )
 
 
 def test_an_emulator_serves_on_loopback_one_account_per_client_and_stops(

@@ -23,10 +23,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
 
-from devtools.emulator import Deployment
+from devtools.emulator import Deployment, Emulator, deploy
 from devtools.function_code import function_module
-from devtools.redrive import EXIT_LEFT, EXIT_OK, EXIT_UNREADABLE, Options, Result, Site, redrive
+from devtools.redrive import (
+    EXIT_LEFT,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    Options,
+    Result,
+    Site,
+    main,
+    redrive,
+)
 from devtools.redrive_inventory import COMPLETE, KIND_UNKNOWN, MISSING_PARTS
 from devtools.replay import FAILED, HELD_BACK, QUARANTINED_AGAIN, REPLAYED, LocalHandler
 from devtools.stacks import emulated_stack
@@ -40,6 +50,7 @@ from tests.support.failure_messages import (
     send,
     stream_records,
 )
+from tests.support.stacks import stack_config
 
 pytestmark = pytest.mark.integration
 
@@ -470,3 +481,38 @@ def test_an_sns_destination_is_explained_and_a_subscribed_queue_is_redriven(
     assert [pk for pk, _ in seen.records] == ["PRODUCT#1", "USER#1"]
     assert result.exit_code == EXIT_OK
     assert queue_counts(deployment, url) == (0, 0)
+
+
+def test_the_command_line_on_a_deployed_stack_lists_archives_and_asks_before_replaying(
+    emulator_only: Emulator,
+    through_pulumi_cli: Callable[[Deployment, str], None],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--stack dev` end to end through the Pulumi CLI and the default AWS credentials (the
+    emulator standing in for AWS; names changed so as not to meet other tests' dev stack in
+    moto's default account)."""
+    config = stack_config(
+        "dev", table={"name": "redrive-cli-table"}, function={"name": "redrive-cli-function"}
+    )
+    deployment = deploy(emulator_only, "dev", config, account_id=DEFAULT_ACCOUNT_ID)
+    through_pulumi_cli(deployment, "dev")
+    put_items(deployment, ("PRODUCT#1", "METADATA"))
+    stream = stream_records(deployment)
+    send(deployment, on_failure_document(deployment, stream), "{}")
+    archive = tmp_path / "failed.jsonl"
+
+    assert main(["--stack", "dev", "--archive", str(archive), "--wait", "0"]) == EXIT_OK
+    output = capsys.readouterr().out
+    assert output.startswith("redrive: stack dev (us-east-1, AWS)")
+    assert "recovered: 1 record(s) for a batch of 1" in output
+    assert [json.loads(line)["status"] for line in archive.read_text().splitlines()] == [
+        "recovered",
+        "unreadable",
+    ]
+
+    assert main(["--stack", "dev", "--replay", "--wait", "0"]) == EXIT_UNREADABLE
+    captured = capsys.readouterr()
+    assert "not replaying: no terminal to confirm on; pass --yes" in captured.err
+    assert "replaying 1 record(s)" not in captured.out
+    assert queue_counts(deployment) == (2, 0)
