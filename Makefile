@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs bench policy-venv plan doctor
+.PHONY: help install test unit lint format docs bench policy-venv plan doctor redrive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,6 +27,18 @@ unit: install ## unit tests only
 
 doctor: install ## deployed-stack checks: STACK=<name> after `pulumi up`, else the embedded emulator
 	$(RUN) python -m devtools.doctor $(if $(STACK),--stack $(STACK))
+
+# make redrive: ACTION list (default), archive (needs ARCHIVE=FILE) or replay; optional STACK,
+# QUEUE, ARCHIVE, MAX, YES=1 (replay without asking), DROP_EXPIRED=1 (with ARCHIVE).
+REDRIVE_ACTION = $(or $(ACTION),list)
+REDRIVE_OPTIONS = $(if $(STACK),--stack="$(STACK)") $(if $(QUEUE),--queue="$(QUEUE)") \
+	$(if $(filter-out list archive replay,$(REDRIVE_ACTION)),$(error ACTION must be list, archive or replay)) \
+	$(if $(filter archive,$(REDRIVE_ACTION)),$(if $(ARCHIVE),,$(error ACTION=archive needs ARCHIVE=FILE))) \
+	$(if $(ARCHIVE),--archive="$(ARCHIVE)") $(if $(filter replay,$(REDRIVE_ACTION)),--replay) \
+	$(if $(MAX),--max="$(MAX)") $(if $(YES),--yes) $(if $(DROP_EXPIRED),--drop-expired)
+
+redrive: install ## recover the failure queue: make redrive STACK=dev [ACTION=list|archive|replay] [ARCHIVE=f.jsonl]
+	$(RUN) python -m devtools.redrive $(strip $(REDRIVE_OPTIONS))
 
 lint: install ## ruff lint + format check, mypy, actionlint (GitHub workflows)
 	$(RUN) ruff check .

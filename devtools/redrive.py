@@ -568,7 +568,7 @@ def real_site(stack_name: str, profile: str | None = None) -> Site:
     return Site(title, stack, function, confirm=True)
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="redrive", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", help="a stack deployed with `pulumi up` (uses AWS credentials)")
     parser.add_argument("--profile", help="AWS profile for --stack (default credential chain)")
@@ -601,6 +601,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help=f"long-poll wait per receive (default {DEFAULT_WAIT_SECONDS})",
     )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.list and (args.replay or args.archive or args.drop_expired):
         parser.error("--list is read-only: not with --archive, --replay or --drop-expired")

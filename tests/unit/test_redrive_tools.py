@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -285,3 +286,21 @@ def test_the_progress_bar_redraws_on_a_terminal_and_prints_tenths_elsewhere() ->
         and lines[-1].endswith("100/100 records")
         and "\r" not in log.getvalue()
     )
+
+
+def test_every_option_and_make_variable_is_documented() -> None:
+    root = Path(__file__).resolve().parents[2]
+    documented = (root / "docs" / "redrive.md").read_text()
+    options = [
+        option
+        for action in redrive.build_parser()._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    ]
+    assert options and [option for option in options if f"`{option}" not in documented] == []
+    makefile = (root / "Makefile").read_text()
+    block = makefile[makefile.index("REDRIVE_OPTIONS =") : makefile.index("redrive: install")]
+    variables = sorted(set(re.findall(r"\$\(([A-Z_]+)\)", block)) - {"REDRIVE_ACTION"})
+    assert variables == ["ARCHIVE", "DROP_EXPIRED", "MAX", "QUEUE", "STACK", "YES"]
+    assert [name for name in variables if f"`{name}" not in documented] == []
+    assert "`ACTION=replay`" in documented and "`ACTION=list`" in documented
