@@ -53,6 +53,7 @@ from devtools.replay import (
     HELD_BACK,
     QUARANTINED_AGAIN,
     REPLAYED,
+    STILL_FAILING,
     UNCERTAIN,
     DeployedFunction,
     Outcome,
@@ -104,6 +105,7 @@ class Result:
     dropped: list[str] = field(default_factory=list)
     archived: int = 0
     problems: list[str] = field(default_factory=list)
+    replayed: bool = False  # a replay ran (it may have been declined)
     exit_code: int = EXIT_OK
 
 
@@ -239,6 +241,7 @@ def _replay(
         before_invoke=queue.keep_alive,
         on_progress=progress.update,
     )
+    result.replayed = True
     print(
         f"\nreplaying {len(records)} record(s) through {site.target.description}, "
         f"in batches of at most {batch_size}",
@@ -396,10 +399,10 @@ def print_summary(
         print(f"  pointers: {shown}", file=out)
     handled = set(result.deleted) | set(result.dropped)
     kept = [state for state in inventory.messages if state.message_id not in handled]
-    if options.replay:
+    if result.replayed:
         tally = Counter(outcome.status for outcome in result.outcomes.values())
         not_tried = len(inventory.records) - len(result.outcomes)
-        failing = sum(tally[status] for status in (FAILED, QUARANTINED_AGAIN, HELD_BACK, UNCERTAIN))
+        failing = sum(tally[status] for status in STILL_FAILING)
         print(f"  replayed: {tally[REPLAYED]} record(s)", file=out)
         print(
             f"  still failing: {failing} record(s) ({tally[FAILED]} failed, "
@@ -408,8 +411,8 @@ def print_summary(
             + (f"; {not_tried} not replayed (run stopped)" if not_tried else ""),
             file=out,
         )
-        if failing or not_tried or kept:
-            result.exit_code = max(result.exit_code, EXIT_LEFT)
+    if options.replay and kept:
+        result.exit_code = max(result.exit_code, EXIT_LEFT)
     expired = [state for state in kept if state.expired]
     print(
         f"  expired: {sum(1 for s in inventory.messages if s.expired)} message(s)"
@@ -428,7 +431,7 @@ def print_summary(
             "deletes them",
             file=out,
         )
-    if not options.replay and inventory.records:
+    if not result.replayed and inventory.records:
         print("  next: fix the cause, deploy, then run again with --replay", file=out)
 
 

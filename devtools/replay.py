@@ -39,8 +39,15 @@ from botocore.config import Config
 
 from devtools.function_code import function_module
 
-# Lambda's synchronous invocation payload limit.
+
+def event_json(records: Sequence[Any]) -> str:
+    """The event the mapping hands the function, as compact JSON (what the payload limit counts)."""
+    return json.dumps({"Records": list(records)}, separators=(",", ":"))
+
+
+# Lambda's synchronous invocation payload limit, and what the event adds around the records.
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+EVENT_OVERHEAD_BYTES = len(event_json([]))
 # Outcomes of one record.
 REPLAYED = "replayed"
 FAILED = "failed"
@@ -206,7 +213,7 @@ class DeployedFunction:
                 FunctionName=self.function_name,
                 InvocationType="RequestResponse",
                 LogType="Tail",
-                Payload=json.dumps({"Records": list(records)}).encode(),
+                Payload=event_json(records).encode(),
             )
         except (ClientError, BotoCoreError) as error:
             raise TargetUnavailable(f"cannot invoke {self.function_name}: {error}") from error
@@ -282,6 +289,7 @@ def _answer(
 
 
 def record_bytes(record: Any) -> int:
+    """A record's share of the event: its compact JSON and a separator."""
     return len(json.dumps(record, separators=(",", ":"))) + 1
 
 
@@ -356,7 +364,7 @@ class Replay:
                 continue
             size = record_bytes(record.record)
             by_itself = alone and record.source == SOURCE_QUARANTINE
-            if batch and (payload + size > MAX_PAYLOAD_BYTES or by_itself):
+            if batch and (payload + size > MAX_PAYLOAD_BYTES - EVENT_OVERHEAD_BYTES or by_itself):
                 break
             batch.append(pending.popleft())
             payload += size

@@ -516,3 +516,31 @@ def test_the_command_line_on_a_deployed_stack_lists_archives_and_asks_before_rep
     assert "not replaying: no terminal to confirm on; pass --yes" in captured.err
     assert "replaying 1 record(s)" not in captured.out
     assert queue_counts(deployment) == (2, 0)
+
+
+@pytest.mark.parametrize(("answer", "replayed"), [("n", False), ("", False), ("yes", True)])
+def test_a_real_stack_is_replayed_only_when_the_operator_says_yes(
+    deployment: Deployment, answer: str, replayed: bool
+) -> None:
+    put_items(deployment, ("PRODUCT#1", "METADATA"))
+    send(deployment, on_failure_document(deployment, stream_records(deployment)))
+    asked: list[str] = []
+    seen = Seen()
+    confirming = site(deployment, router(seen))
+    confirming.confirm = True
+
+    def ask(question: str) -> str:
+        asked.append(question)
+        return answer
+
+    out = io.StringIO()
+    result = redrive(confirming, Options(replay=True, wait_seconds=0), out, io.StringIO(), ask=ask)
+
+    assert asked == [
+        "\nreplay 1 record(s) through the local handler (functions/stream_processor), "
+        "in batches of at most 10? [y/N] "
+    ]
+    assert bool(seen.records) is replayed
+    assert queue_counts(deployment) == ((0, 0) if replayed else (1, 0))
+    assert result.exit_code == (EXIT_OK if replayed else EXIT_LEFT)
+    assert ("not replayed" in out.getvalue()) is not replayed

@@ -304,7 +304,7 @@ def test_the_deployed_function_is_invoked_as_the_mapping_invokes_it() -> None:
             "FunctionName": "fn",
             "InvocationType": "RequestResponse",
             "LogType": "Tail",
-            "Payload": json.dumps({"Records": records}).encode(),
+            "Payload": json.dumps({"Records": records}, separators=(",", ":")).encode(),
         },
     )
     with stubber:
