@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs
+.PHONY: help install test unit lint format docs bench policy-venv plan doctor
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,10 +25,14 @@ test: install ## run every test: unit (Pulumi mocks, handler) and integration (e
 unit: install ## unit tests only
 	$(RUN) pytest tests/unit
 
-lint: install ## ruff lint + format check, mypy
+doctor: install ## deployed-stack checks: STACK=<name> after `pulumi up`, else the embedded emulator
+	$(RUN) python -m devtools.doctor $(if $(STACK),--stack $(STACK))
+
+lint: install ## ruff lint + format check, mypy, actionlint (GitHub workflows)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy .
+	$(RUN) actionlint
 
 format: install ## apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
@@ -36,3 +40,19 @@ format: install ## apply ruff fixes and formatting
 
 docs: install ## regenerate the README's configuration reference from components/config.py
 	$(RUN) python -m devtools.config_reference
+
+bench: install ## benchmark the stream processor vs Powertools' BatchProcessor (prints ratios)
+	$(RUN) python bench/bench_handler.py
+
+policy-venv: install ## policy/venv for `pulumi preview --policy-pack policy` (requirements pinned by uv.lock)
+	$(UV) venv --quiet --allow-existing policy/venv
+	$(UV) pip install --quiet --python policy/venv/bin/python -r policy/requirements.txt \
+		--constraint <($(UV) export --frozen --all-groups --no-hashes --no-emit-project --quiet)
+
+# make plan: optional PEAK, ITEM_BYTES, MIX, LOG_RETENTION_DAYS, TABLE_GB become options.
+PLAN_OPTIONS = $(if $(PEAK),--peak="$(PEAK)") $(if $(ITEM_BYTES),--item-bytes="$(ITEM_BYTES)") \
+	$(if $(MIX),--mix="$(MIX)") $(if $(TABLE_GB),--table-gb="$(TABLE_GB)") \
+	$(if $(LOG_RETENTION_DAYS),--log-retention-days="$(LOG_RETENTION_DAYS)")
+
+plan: install ## monthly cost and capacity at a write rate: make plan STACK=dev WRITES=5/s [PEAK=50/s]
+	$(RUN) python -m devtools.plan --stack="$(STACK)" --writes="$(WRITES)" $(strip $(PLAN_OPTIONS))

@@ -62,6 +62,10 @@ ATTRIBUTE_NAME_MAX = 255
 KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 TABLE_KMS_CHOICES = ("aws-owned", "aws-managed", "create")
 DESTINATION_KMS_CHOICES = ("managed", "create")
+# The alarm topic: no key at all, or a customer-managed one. Never the AWS-managed
+# `alias/aws/sns` key: its policy cannot be changed to let CloudWatch use it, so alarms
+# could not publish (see aws-facts.md, KMS gotchas).
+ALARM_TOPIC_KMS_CHOICES = ("none", "create")
 
 MEMORY_MB = (128, 10240)
 TIMEOUT_SECONDS = (1, 900)
@@ -73,8 +77,33 @@ MAX_RECORD_AGE_SECONDS = (60, 604800)  # or -1: no age limit
 PARALLELIZATION_FACTOR = (1, 10)
 SQS_RETENTION_DAYS = (1, 14)  # SQS: 60 s .. 14 days
 MAX_FILTERS = 5
+STREAM_RETENTION_SECONDS = 86400  # DynamoDB Streams keeps each change for 24 hours
 MAX_FILTER_PATTERN_CHARS = 4096
 UNBOUNDED = -1
+
+# CloudWatch alarms (PutMetricAlarm). AWS accepts periods of 10, 20, 30 s or a multiple
+# of 60 s; the sub-minute ones make "high-resolution" alarms that need metrics stored at
+# one-second resolution. Every metric alarmed on here (AWS/Lambda, AWS/SQS, AWS/SNS and
+# the handler's EMF line) has one-minute resolution, so a sub-minute period would mostly
+# see no data (counted as not breaching) and miss real failures, at a higher price: only
+# multiples of 60 are accepted.
+ALARM_PERIOD_STEP_SECONDS = 60
+ALARM_SUB_MINUTE_PERIODS = (10, 20, 30)  # valid in AWS, rejected here (see above)
+ALARM_PERIOD_SECONDS = (60, 604800)
+# Period x evaluationPeriods may cover at most one day for periods under one hour, and at
+# most seven days for periods of one hour or more.
+ALARM_LONG_PERIOD_SECONDS = 3600
+ALARM_MAX_RANGE_SECONDS = 86400
+ALARM_MAX_RANGE_LONG_PERIOD_SECONDS = 604800
+ALARM_EVALUATION_PERIODS = (1, ALARM_MAX_RANGE_SECONDS // ALARM_PERIOD_STEP_SECONDS)
+# Count thresholds (errors per period). The upper bound only catches typos: a threshold
+# no function reaches is an alarm that never fires.
+ALARM_COUNT_THRESHOLD = (0, 1_000_000)
+ALARM_DURATION_THRESHOLD_MS = (1, TIMEOUT_SECONDS[1] * 1000)
+# Iterator age beyond the stream's retention cannot happen: the records are gone.
+ALARM_ITERATOR_AGE_THRESHOLD_MS = (1, STREAM_RETENTION_SECONDS * 1000)
+# An address SNS will accept for the `email` protocol: one @, no spaces, a dotted domain.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Fields a DynamoDB stream record offers to event filter patterns. A pattern naming any
 # other field matches nothing, so the trigger would silently drop every record.
@@ -170,6 +199,18 @@ class TriggerConfig:
 
 
 @dataclass(frozen=True)
+class AlarmsConfig:
+    enabled: bool  # False: no topic, no alarms, no dashboard
+    errors_threshold: int
+    duration_threshold_ms: int
+    iterator_age_threshold_ms: int
+    evaluation_periods: int
+    period_seconds: int
+    emails: tuple[str, ...]  # each subscribed to the alarm topic
+    topic_kms_key: str  # "none" | "create" | key ARN
+
+
+@dataclass(frozen=True)
 class StackConfig:
     project: str
     stack: str
@@ -177,6 +218,7 @@ class StackConfig:
     function: FunctionConfig
     trigger: TriggerConfig
     tags: Mapping[str, str] = field(default_factory=dict)
+    alarms: AlarmsConfig = field(kw_only=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -259,6 +301,23 @@ def _namespace(value: str) -> str | None:
     if 0 < len(value) <= 255 and not value.startswith("AWS/") and ":" not in value:
         return None
     return "must be 1-255 characters, without ':' and not starting with 'AWS/'"
+
+
+def _alarm_period(value: int) -> str | None:
+    low, high = ALARM_PERIOD_SECONDS
+    if low <= value <= high and value % ALARM_PERIOD_STEP_SECONDS == 0:
+        return None
+    hint = (
+        f"; AWS allows {', '.join(map(str, ALARM_SUB_MINUTE_PERIODS))} s only for metrics "
+        "stored at one-second resolution, and every metric alarmed on here has one-minute "
+        "resolution"
+        if value in ALARM_SUB_MINUTE_PERIODS
+        else ""
+    )
+    return (
+        f"must be a multiple of {ALARM_PERIOD_STEP_SECONDS} seconds between {low} and {high} "
+        f"(got {value}){hint}"
+    )
 
 
 TABLE_KEYS = (
@@ -501,6 +560,72 @@ TRIGGER_KEYS = (
     Key("enabled", bool, True, doc="Pause (false) or resume the mapping without deleting it."),
 )
 
+ALARMS_KEYS = (
+    Key(
+        "enabled",
+        bool,
+        True,
+        doc="Alarm topic, alarms and dashboard; false creates none of them.",
+    ),
+    Key(
+        "errorsThreshold",
+        int,
+        0,
+        bounds=ALARM_COUNT_THRESHOLD,
+        doc="Alarm when the function's Errors (Sum) in a period are above this.",
+    ),
+    # The seed's "duration > 20 s".
+    Key(
+        "durationThresholdMs",
+        int,
+        20000,
+        bounds=ALARM_DURATION_THRESHOLD_MS,
+        allowed="1 to 900000, below function.timeoutSeconds x 1000",
+        doc="Alarm when the longest invocation (Duration, Maximum) is above this.",
+    ),
+    # The seed's "iterator age > 30 s".
+    Key(
+        "iteratorAgeThresholdMs",
+        int,
+        30000,
+        bounds=ALARM_ITERATOR_AGE_THRESHOLD_MS,
+        allowed="1 to 86400000, below trigger.maxRecordAgeSeconds x 1000 unless that is -1",
+        doc="Alarm when IteratorAge (Maximum), the lag behind the stream, is above this.",
+    ),
+    Key(
+        "evaluationPeriods",
+        int,
+        1,
+        bounds=ALARM_EVALUATION_PERIODS,
+        allowed="1 to 1440; times periodSeconds at most 1 day (7 days for periods >= 1 h)",
+        doc="Consecutive breaching periods before an alarm fires.",
+    ),
+    Key(
+        "periodSeconds",
+        int,
+        60,
+        check=_alarm_period,
+        allowed="a multiple of 60, 60 to 604800",
+        doc="Length of one evaluation period (the metrics have one-minute resolution).",
+    ),
+    Key(
+        "emails",
+        list,
+        [],
+        allowed="email addresses, each once",
+        doc="Subscribed to the alarm topic (each must confirm AWS's email first).",
+    ),
+    Key(
+        "topicKmsKey",
+        str,
+        "create",
+        check=_kms_choice(ALARM_TOPIC_KMS_CHOICES),
+        allowed="none, create, or a key ARN",
+        doc="Alarm topic encryption: `create` (a key CloudWatch may use), `none`, or a key "
+        "ARN whose policy lets cloudwatch.amazonaws.com Decrypt and GenerateDataKey*.",
+    ),
+)
+
 TAG_KEY_MAX, TAG_VALUE_MAX, MAX_TAGS = 128, 256, 50
 
 # Top-level objects under the project namespace: (key, required, field specs).
@@ -508,6 +633,7 @@ SECTIONS: dict[str, tuple[bool, tuple[Key, ...]]] = {
     "table": (True, TABLE_KEYS),
     "function": (True, FUNCTION_KEYS),
     "trigger": (False, TRIGGER_KEYS),
+    "alarms": (False, ALARMS_KEYS),
 }
 OTHER_TOP_LEVEL_KEYS = ("tags",)
 
@@ -754,6 +880,56 @@ def _parse_tags(raw: Any, problems: _Problems) -> dict[str, str]:
     return tags
 
 
+def _parse_alarms(raw: Any, problems: _Problems) -> AlarmsConfig | None:
+    v = _parse_section("alarms", raw, ALARMS_KEYS, problems)
+    if not v:
+        return None
+    period, evaluations = v["periodSeconds"], v["evaluationPeriods"]
+    if period is not None and evaluations is not None:
+        limit = (
+            ALARM_MAX_RANGE_LONG_PERIOD_SECONDS
+            if period >= ALARM_LONG_PERIOD_SECONDS
+            else ALARM_MAX_RANGE_SECONDS
+        )
+        if period * evaluations > limit:
+            problems.add(
+                "alarms.evaluationPeriods",
+                f"times alarms.periodSeconds must be at most {limit} seconds for a period of "
+                f"{period} s (CloudWatch evaluates at most "
+                f"{limit // ALARM_MAX_RANGE_SECONDS} day(s) of data); "
+                f"got {evaluations} x {period} = {period * evaluations}",
+            )
+    emails = _check_emails(v["emails"] or [], problems)
+    if problems.items:
+        return None
+    return AlarmsConfig(
+        enabled=v["enabled"],
+        errors_threshold=v["errorsThreshold"],
+        duration_threshold_ms=v["durationThresholdMs"],
+        iterator_age_threshold_ms=v["iteratorAgeThresholdMs"],
+        evaluation_periods=evaluations,
+        period_seconds=period,
+        emails=tuple(emails),
+        topic_kms_key=v["topicKmsKey"],
+    )
+
+
+def _check_emails(raw: list[Any], problems: _Problems) -> list[str]:
+    """Addresses to subscribe; each once (SNS would keep one subscription anyway)."""
+    emails: list[str] = []
+    seen: set[str] = set()
+    for index, email in enumerate(raw):
+        path = f"alarms.emails[{index}]"
+        if not isinstance(email, str) or not EMAIL_RE.match(email):
+            problems.add(path, f"must be an email address such as ops@example.com (got {email!r})")
+        elif email.lower() in seen:
+            problems.add(path, f"repeats {email!r}; list each address once")
+        else:
+            seen.add(email.lower())
+            emails.append(email)
+    return emails
+
+
 def check_cross_section(config: StackConfig) -> list[str]:
     """Rules that span sections. Returns problems (without the project prefix)."""
     problems = []
@@ -766,6 +942,32 @@ def check_cross_section(config: StackConfig) -> list[str]:
                     f"streamViewType {view} does not carry it; use one of "
                     f"{', '.join(VIEWS_WITH_IMAGE[image])}"
                 )
+    if config.alarms.enabled:
+        problems.extend(_check_alarm_thresholds(config))
+    return problems
+
+
+def _check_alarm_thresholds(config: StackConfig) -> list[str]:
+    """Thresholds another setting makes unreachable: such an alarm would never warn."""
+    problems = []
+    alarms = config.alarms
+    timeout_ms = config.function.timeout_seconds * 1000
+    if alarms.duration_threshold_ms >= timeout_ms:
+        problems.append(
+            f"alarms.durationThresholdMs must be below function.timeoutSeconds x 1000 "
+            f"({timeout_ms} ms), got {alarms.duration_threshold_ms}: an invocation stops at "
+            "the timeout, so the alarm could only fire on timeouts (already Errors) instead "
+            "of warning before them; set alarms.durationThresholdMs (default 20000) lower "
+            "or raise the timeout"
+        )
+    max_age_s = config.trigger.max_record_age_seconds
+    if max_age_s != UNBOUNDED and alarms.iterator_age_threshold_ms >= max_age_s * 1000:
+        problems.append(
+            f"alarms.iteratorAgeThresholdMs must be below trigger.maxRecordAgeSeconds x 1000 "
+            f"({max_age_s * 1000} ms), got {alarms.iterator_age_threshold_ms}: records older "
+            "than that are sent to the failure destination instead of the function, so the "
+            "iterator age never reaches the threshold"
+        )
     return problems
 
 
@@ -786,10 +988,11 @@ def parse_config(raw: Mapping[str, Any], stack: str, project: str = PROJECT) -> 
         _parse_function(raw.get("function"), problems) if raw.get("function") is not None else None
     )
     trigger = _parse_trigger(raw.get("trigger"), problems)
+    alarms = _parse_alarms(raw.get("alarms"), problems)
     tags = _parse_tags(raw.get("tags"), problems)
-    if problems.items or table is None or function is None or trigger is None:
+    if problems.items or table is None or function is None or trigger is None or alarms is None:
         raise ConfigError(problems.items)
-    config = StackConfig(project, stack, table, function, trigger, tags)
+    config = StackConfig(project, stack, table, function, trigger, tags, alarms=alarms)
     cross = check_cross_section(config)
     if cross:
         raise ConfigError([f"{project}:{problem}" for problem in cross])

@@ -2,7 +2,8 @@
 
 Order matters and is spelled out here: table (or the existing one, checked before
 anything is registered) -> failure destination -> function (whose role and environment
-name that destination) -> trigger (mapping, after the function and its policy exist).
+name that destination) -> trigger (mapping, after the function and its policy exist) ->
+alarms (topic, alarms and dashboard on what now exists; none when alarms.enabled is false).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.alarms import FailureTarget, StreamAlarms, StreamAlarmsArgs, name_prefix
 from components.config import PROJECT, StackConfig
 from components.failure_destination import FailureDestination, FailureDestinationArgs
 from components.function import StreamFunction, StreamFunctionArgs
@@ -32,6 +34,7 @@ class StreamPipeline(pulumi.ComponentResource):
     failure_destination: FailureDestination
     function: StreamFunction
     trigger: StreamTrigger
+    alarms: StreamAlarms | None  # None when alarms.enabled is false
 
     def __init__(
         self, name: str, args: StreamPipelineArgs, opts: pulumi.ResourceOptions | None = None
@@ -79,7 +82,29 @@ class StreamPipeline(pulumi.ComponentResource):
             ),
             child,
         )
+        self.alarms = self._alarms(name, config, tags) if config.alarms.enabled else None
         self.register_outputs(self.outputs())
+
+    def _alarms(self, name: str, config: StackConfig, tags: dict[str, str]) -> StreamAlarms:
+        destination = self.failure_destination
+        # SQS and SNS key their metrics by the queue's / topic's name, not its ARN.
+        failure_name = (
+            destination.queue_name if destination.kind == "sqs" else destination.topic_name
+        )
+        if failure_name is None:
+            raise AssertionError(f"FailureDestination of kind {destination.kind} has no name")
+        return StreamAlarms(
+            f"{name}-alarms",
+            StreamAlarmsArgs(
+                alarms=config.alarms,
+                function=config.function,
+                function_name=self.function.function_name,
+                failure=FailureTarget(kind=destination.kind, name=failure_name),
+                name_prefix=name_prefix(config.project, config.stack),
+                tags=tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
 
     def outputs(self) -> dict[str, pulumi.Input]:
         """The stack outputs (camelCase names, as `pulumi stack output` shows them)."""
@@ -95,4 +120,11 @@ class StreamPipeline(pulumi.ComponentResource):
         }
         if self.failure_destination.queue_url is not None:
             outputs["failureQueueUrl"] = self.failure_destination.queue_url
+        # Without alarms there is no topic or dashboard: those outputs are left out (as
+        # failureQueueUrl is for an SNS destination); alarmNames is always there, empty.
+        outputs["alarmNames"] = self.alarms.alarm_names if self.alarms is not None else []
+        if self.alarms is not None:
+            outputs["alarmTopicArn"] = self.alarms.topic_arn
+            outputs["dashboardName"] = self.alarms.dashboard_name
+            outputs["dashboardUrl"] = self.alarms.dashboard_url
         return outputs

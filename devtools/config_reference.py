@@ -40,7 +40,7 @@ def _allowed(key: Key) -> str:
         low, high = key.bounds
         extra = "".join(f" or {value}" for value in key.also)
         return f"{low} to {high}{extra}"
-    return {bool: "`true` \\| `false`"}.get(key.kind, "")
+    return "`true` \\| `false`" if key.kind is bool else ""
 
 
 def render() -> str:

@@ -1,20 +1,67 @@
-"""Integration fixtures: an embedded moto server for the whole session."""
+"""Integration fixtures: the stack under check, and fresh emulated copies to tamper with.
+
+By default the dev stack is deployed once per session into the embedded emulator (a moto
+server on 127.0.0.1). With `--stack NAME` the same checks run against that real stack.
+Tests that change resources get their own deployment in a new emulated account, so the
+shared deployment stays as deployed and tests cannot affect each other.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
+
+from devtools.checks import DeployedStack
+from devtools.emulator import Deployment, Emulator, deploy
+from devtools.stacks import emulated_stack, real_stack
+from tests.support.stacks import stack_config
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server on 127.0.0.1 and a free port; tests keep apart by unique names."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def real_stack_name(request: pytest.FixtureRequest) -> str | None:
+    return request.config.getoption("--stack")
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def deployed(request: pytest.FixtureRequest, real_stack_name: str | None) -> DeployedStack:
+    """The stack under check: the real one with --stack, else dev in the emulator."""
+    if real_stack_name:
+        return real_stack(real_stack_name)
+    emulator = request.getfixturevalue("emulator")
+    return emulated_stack(deploy(emulator, "dev"))
+
+
+@pytest.fixture
+def emulator_only(request: pytest.FixtureRequest, real_stack_name: str | None) -> Emulator:
+    """The emulator, for tests that create or change resources: skipped with --stack,
+    so nothing ever touches a real stack."""
+    if real_stack_name:
+        pytest.skip("creates or changes resources: runs on the embedded emulator only")
+    return request.getfixturevalue("emulator")
+
+
+@pytest.fixture
+def fresh_deployment(emulator_only: Emulator) -> Callable[..., Deployment]:
+    """Deploy `stack` (with config overrides, as tests.support.stacks.stack_config) into a
+    new emulated account."""
+    emulator = emulator_only
+
+    def make(stack: str = "dev", **sections: Any) -> Deployment:
+        return deploy(emulator, stack, stack_config(stack, **sections))
+
+    return make
+
+
+@pytest.fixture
+def moto_endpoint(emulator_only: Emulator) -> str:
+    """The emulator's endpoint, for tests that call AWS APIs directly (moto's default
+    account; tests keep apart by unique resource names)."""
+    return emulator_only.endpoint

@@ -75,6 +75,23 @@ class FakeAws(ProgramMocks):
             state.update(arn=f"{arn_base}:kms:{REGION}:{ACCOUNT}:key/{key_id}", keyId=key_id)
             state.pop("name")
             return key_id, state
+        if kind == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            state.update(arn=f"{arn_base}:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}")
+            return name, state
+        if kind == "aws:cloudwatch/dashboard:Dashboard":
+            dashboard = inputs["dashboardName"]
+            state.pop("name")
+            state.update(dashboardArn=f"{arn_base}:cloudwatch::{ACCOUNT}:dashboard/{dashboard}")
+            return dashboard, state
+        if kind == "aws:sns/topicSubscription:TopicSubscription":
+            # AWS answers "pending confirmation" until an email subscriber confirms.
+            subscription = f"{inputs['topic']}:{hashlib.md5(args.name.encode()).hexdigest()}"
+            state.pop("name")
+            state.update(arn=subscription, pendingConfirmation=inputs.get("protocol") == "email")
+            return subscription, state
+        if kind == "aws:sns/topicPolicy:TopicPolicy":
+            state.pop("name")
+            return inputs["arn"], state
         if kind == "aws:lambda/eventSourceMapping:EventSourceMapping":
             mapping_id = hashlib.md5(args.name.encode()).hexdigest()
             state.pop("name")

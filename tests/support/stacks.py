@@ -32,3 +32,12 @@ def stack_config(stack: str = "dev", **sections: dict[str, Any] | None) -> dict[
 
 
 DELETE: Any = object()
+
+
+def raw_config(stack: str = "dev", **sections: dict[str, Any] | None) -> dict[str, Any]:
+    """The same config as parse_config takes it: top-level names without the project prefix."""
+    return {
+        key.split(":", 1)[1]: value
+        for key, value in stack_config(stack, **sections).items()
+        if key.startswith(f"{PROJECT}:")
+    }

@@ -14,17 +14,9 @@ from components.config import ConfigError, parse_config
 from devtools.program import run_program
 from tests.support.fake_aws import FakeAws
 from tests.support.stacks import DELETE, stack_config
+from tests.support.stacks import raw_config as raw
 
 P = "dynamodb-stream-processor"
-
-
-def raw(stack: str = "dev", **sections: Any) -> dict[str, Any]:
-    """Config as parse_config takes it: top-level names without the project prefix."""
-    return {
-        key.split(":", 1)[1]: value
-        for key, value in stack_config(stack, **sections).items()
-        if key.startswith(f"{P}:")
-    }
 
 
 def problems_of(**sections: Any) -> list[str]:

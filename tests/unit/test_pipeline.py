@@ -31,6 +31,16 @@ ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 KEY = "aws:kms/key:Key"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+ALARMS_COMPONENT = f"{P}:index:StreamAlarms"
+# Resources some tests pick by (type, resource name) because the type alone is ambiguous:
+# the failure topic (named after the function) next to the alarm topic, one alarm of six.
+FAILURE_TOPIC = (TOPIC, "demo-dynamodb-stream-processor-failures")
+ALARM_TOPIC = (TOPIC, f"{P}-dev-alarms")
+ERRORS_ALARM = (ALARM, "pipeline-alarms-function-errors")
 
 
 def deploy(stack: str = "dev", **sections: Any) -> ProgramRun:
@@ -45,6 +55,19 @@ def dev() -> ProgramRun:
 @cache
 def prod() -> ProgramRun:
     return deploy("prod")
+
+
+def find(run: ProgramRun, selector: str | tuple[str, str]) -> list[Registration]:
+    """Registrations of a type, or of a (type, resource name) pair."""
+    if isinstance(selector, str):
+        return run.of_type(selector)
+    kind, name = selector
+    return [r for r in run.of_type(kind) if r.name == name]
+
+
+def only(run: ProgramRun, selector: str | tuple[str, str]) -> Registration:
+    (found,) = find(run, selector)
+    return found
 
 
 def dig(values: dict[str, Any], path: str) -> Any:
@@ -80,12 +103,14 @@ def test_dev_graph_has_exactly_the_seed_values():
         mapping.inputs["destinationConfig"]["onFailure"]["destinationArn"]
         == (run.one(QUEUE).outputs["arn"])
     )
-    assert run.of_type(TOPIC) == []
+    assert find(run, FAILURE_TOPIC) == []  # the only topic is the alarm topic
+    assert [topic.name for topic in run.of_type(TOPIC)] == [ALARM_TOPIC[1]]
 
 
 def test_stack_outputs_are_the_resources_values():
     run = dev()
     table, function, mapping, queue = (run.one(t) for t in (TABLE, FUNCTION, MAPPING, QUEUE))
+    dashboard = run.one(DASHBOARD)
     assert run.outputs == {
         "tableName": table.outputs["name"],
         "tableArn": table.outputs["arn"],
@@ -96,7 +121,19 @@ def test_stack_outputs_are_the_resources_values():
         "eventSourceMappingId": mapping.outputs["uuid"],
         "failureDestinationArn": queue.outputs["arn"],
         "failureQueueUrl": queue.outputs["url"],
+        "alarmTopicArn": only(run, ALARM_TOPIC).outputs["arn"],
+        "alarmNames": [alarm.outputs["name"] for alarm in sorted_alarms(run)],
+        "dashboardName": dashboard.outputs["dashboardName"],
+        "dashboardUrl": f"https://{REGION}.console.aws.amazon.com/cloudwatch/home?"
+        f"region={REGION}#dashboards:name={dashboard.outputs['dashboardName']}",
     }
+
+
+def sorted_alarms(run: ProgramRun) -> list[Registration]:
+    """The alarms in the runbook's order (the order of the alarmNames output)."""
+    order = ["function-errors", "function-duration", "iterator-age", "function-throttles",
+             "failure-queue-not-empty", "records-quarantined"]  # fmt: skip
+    return sorted(run.of_type(ALARM), key=lambda a: order.index(a.name.split("-", 2)[2]))
 
 
 # --- every config key reaches the right resource argument ------------------------------------
@@ -159,11 +196,21 @@ KEY_TO_INPUT = [
         "messageRetentionSeconds",
         4 * 86400,
     ),
-    ("trigger", "onFailure", "sns", TOPIC, "kmsMasterKeyId", "alias/aws/sns"),
+    ("trigger", "onFailure", "sns", FAILURE_TOPIC, "kmsMasterKeyId", "alias/aws/sns"),
     ("trigger", "destinationKmsKey", EXISTING_KEY, QUEUE, "kmsMasterKeyId", EXISTING_KEY),
-]
-# Keys whose effect is checked by dedicated tests below (resources appear or change shape).
-KEYS_TESTED_ELSEWHERE = {("table", "existingTableName")}
+    ("alarms", "errorsThreshold", 5, ERRORS_ALARM, "threshold", 5),
+    ("alarms", "durationThresholdMs", 15000, (ALARM, "pipeline-alarms-function-duration"),
+     "threshold", 15000),
+    ("alarms", "iteratorAgeThresholdMs", 60000, (ALARM, "pipeline-alarms-iterator-age"),
+     "threshold", 60000),
+    ("alarms", "evaluationPeriods", 3, ERRORS_ALARM, "evaluationPeriods", 3),
+    ("alarms", "periodSeconds", 300, ERRORS_ALARM, "period", 300),
+    ("alarms", "emails", ["ops@example.com"], SUBSCRIPTION, "endpoint", "ops@example.com"),
+    ("alarms", "topicKmsKey", EXISTING_KEY, ALARM_TOPIC, "kmsMasterKeyId", EXISTING_KEY),
+]  # fmt: skip
+# Keys whose effect is checked by dedicated tests (resources appear or change shape): below,
+# and alarms.enabled in test_alarms.py (off: no topic, alarm or dashboard at all).
+KEYS_TESTED_ELSEWHERE = {("table", "existingTableName"), ("alarms", "enabled")}
 
 
 @pytest.mark.parametrize(
@@ -176,10 +223,10 @@ def test_config_key_reaches_resource_argument(section, key, value, resource_type
     if (section, key) == ("table", "billingMode"):
         overrides.update(readCapacity=DELETE, writeCapacity=DELETE)
     run = deploy("dev", **{section: overrides})
-    assert dig(run.one(resource_type).inputs, path) == expected
+    assert dig(only(run, resource_type).inputs, path) == expected
     # The dev stack's own value differs (or the argument is absent there), so it is the
     # key that moved the argument, not a coincidence.
-    baseline = dev().of_type(resource_type)
+    baseline = find(dev(), resource_type)
     if baseline:
         with contextlib.suppress(KeyError, IndexError):
             assert dig(baseline[0].inputs, path) != expected
@@ -304,7 +351,12 @@ def test_no_wildcard_actions_and_no_wildcard_resource_except_list_streams(stack)
         "existing": deploy_existing,
     }
     run = runs[stack]()
-    documents = [json.loads(r.inputs["policy"]) for r in run.resources if r.inputs.get("policy")]
+    # Identity policies here; resource policies (key, topic) in the test below.
+    documents = [
+        json.loads(r.inputs["policy"])
+        for r in run.resources
+        if r.inputs.get("policy") and r.type not in RESOURCE_POLICY_TYPES
+    ]
     documents.append(json.loads(run.one(ROLE).inputs["assumeRolePolicy"]))
     assert documents
     for document in documents:
@@ -318,10 +370,35 @@ def test_no_wildcard_actions_and_no_wildcard_resource_except_list_streams(stack)
                 assert actions == ["dynamodb:ListStreams"], statement
 
 
+RESOURCE_POLICY_TYPES = {KEY, TOPIC_POLICY}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_resource_policies_name_their_principals(stack):
+    # In a key policy `Resource: "*"` means "this key"; what must not happen is a grant to
+    # everyone. The only `kms:*` grant is the account root's, which keeps the key
+    # manageable and delegates to IAM (AWS's default key policy).
+    run = dev() if stack == "dev" else prod()
+    documents = [
+        json.loads(r.inputs["policy"])
+        for r in run.resources
+        if r.type in RESOURCE_POLICY_TYPES and r.inputs.get("policy")  # no policy: AWS default
+    ]
+    assert documents
+    for document in documents:
+        for statement in document["Statement"]:
+            principal = statement["Principal"]
+            assert principal != "*" and "*" not in principal.values(), statement
+            if statement["Action"] == "kms:*":
+                assert principal == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, statement
+
+
 # --- encryption and customer-managed keys ----------------------------------------------------
 def test_prod_encrypts_table_and_queue_with_rotating_customer_managed_keys():
     run = prod()
-    keys = run.of_type(KEY)
+    (alarms,) = run.of_type(ALARMS_COMPONENT)
+    # The alarm topic's own key is checked in test_alarms.py.
+    keys = [key for key in run.of_type(KEY) if key.parent != alarms.urn]
     assert len(keys) == 2
     assert all(key.inputs["enableKeyRotation"] is True for key in keys)
     key_arns = {key.outputs["arn"] for key in keys}
@@ -367,7 +444,7 @@ def test_existing_key_arn_is_used_as_given():
 
 def test_sns_failure_destination():
     run = deploy("dev", trigger={"onFailure": "sns"})
-    topic = run.one(TOPIC)
+    topic = only(run, FAILURE_TOPIC)
     assert run.of_type(QUEUE) == []
     assert topic.inputs["kmsMasterKeyId"] == "alias/aws/sns"
     mapping = run.one(MAPPING).inputs
@@ -397,10 +474,12 @@ def test_every_resource_is_parented_to_a_component():
         f"{P}:index:FailureDestination",
         f"{P}:index:StreamFunction",
         f"{P}:index:StreamTrigger",
+        ALARMS_COMPONENT,
     }
 
 
-UNTAGGABLE = {ROLE_POLICY}
+# No `tags` argument in the provider for these.
+UNTAGGABLE = {ROLE_POLICY, TOPIC_POLICY, DASHBOARD, SUBSCRIPTION}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -1,0 +1,464 @@
+"""StreamAlarms: the alarm topic, the pipeline's alarms and its CloudWatch dashboard.
+
+Why these alarms: a stream pipeline fails quietly. A poison batch is retried while its
+shard waits, and what the pipeline gives up on lands in the failure destination as a
+pointer to records that expire from the stream 24 h after they were written. Operators
+must hear about a stuck shard (IteratorAge), a crashing or slow function (Errors,
+Duration), a starved one (Throttles), a non-empty failure destination and quarantined
+records while there is still time to act. Every alarm notifies one SNS topic on ALARM
+and on OK, treats missing data as not breaching (no invocations = nothing wrong), and
+says in its description what to do (the full runbook is in the README, Alarms).
+
+Why the topic is either unencrypted or under a customer-managed key: CloudWatch cannot
+publish to a topic under the AWS-managed `alias/aws/sns` key (its policy cannot grant
+CloudWatch the key), so alarms would fire into nothing. A created key's policy grants
+`cloudwatch.amazonaws.com` exactly kms:Decrypt and kms:GenerateDataKey*.
+
+Everything here is built from pure functions (`alarm_specs`, `alarm_topic_key_policy`,
+`alarm_topic_policy`, `dashboard_body`) so what AWS receives can be read and tested
+without a deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import PROJECT, AlarmsConfig, FunctionConfig
+from components.kms import customer_managed_key, kms_key_arn
+
+TYPE = f"{PROJECT}:index:StreamAlarms"
+
+LAMBDA_NAMESPACE = "AWS/Lambda"
+SQS_NAMESPACE = "AWS/SQS"
+SNS_NAMESPACE = "AWS/SNS"
+FUNCTION_DIMENSION = "FunctionName"
+QUEUE_DIMENSION = "QueueName"
+TOPIC_DIMENSION = "TopicName"
+
+# The handler's EMF metrics (functions/stream_processor/metrics.py). Kept as literals:
+# components never import the function package (it is deployed alone); a unit test
+# checks both sides agree.
+RECORDS_PROCESSED = "RecordsProcessed"
+RECORDS_INSERTED = "RecordsInserted"
+RECORDS_MODIFIED = "RecordsModified"
+RECORDS_REMOVED = "RecordsRemoved"
+TTL_EXPIRIES = "TtlExpiries"
+STATUS_CHANGES = "StatusChanges"
+PRICE_CHANGES = "PriceChanges"
+RECORDS_FAILED = "RecordsFailed"
+RECORDS_QUARANTINED = "RecordsQuarantined"
+
+GREATER_THAN = "GreaterThanThreshold"
+NOT_BREACHING = "notBreaching"
+
+CLOUDWATCH_SERVICE = "cloudwatch.amazonaws.com"
+# What CloudWatch needs on the topic's key to publish to it (aws-facts.md, KMS gotchas).
+CLOUDWATCH_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+RUNBOOK = "Runbook: README, Alarms"
+# Dashboard names allow A-Z a-z 0-9 - _ only; stack names may also hold dots.
+DASHBOARD_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+DASHBOARD_COLUMNS = 24
+WIDGET_WIDTH, WIDGET_HEIGHT = 12, 6
+ALARM_WIDGET_HEIGHT = 3
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One metric alarm: what it watches, when it fires and what the operator does."""
+
+    purpose: str  # the name's suffix: <project>-<stack>-<purpose>
+    title: str  # the runbook section
+    namespace: str
+    metric: str
+    statistic: str
+    threshold: float
+    dimensions: dict[str, pulumi.Input[str]]
+    advice: str  # what it means and what to do, in a few sentences
+
+    @property
+    def description(self) -> str:
+        """The alarm's description (in every notification): advice + runbook section."""
+        return f"{self.advice} {RUNBOOK}: {self.title}."
+
+
+@dataclass(frozen=True)
+class FailureTarget:
+    """The failure destination as the alarms see it: an SQS queue or an SNS topic."""
+
+    kind: str  # "sqs" | "sns"
+    name: pulumi.Input[str]  # the queue's or topic's name (the metric dimension)
+
+
+def name_prefix(project: str, stack: str) -> str:
+    """`<project>-<stack>`, safe for every name built from it (dashboard rules)."""
+    return DASHBOARD_NAME_UNSAFE.sub("-", f"{project}-{stack}")
+
+
+def alarm_specs(
+    alarms: AlarmsConfig,
+    function: FunctionConfig,
+    function_name: pulumi.Input[str],
+    failure: FailureTarget,
+) -> list[AlarmSpec]:
+    """The pipeline's alarms, in the order the runbook lists them."""
+    fn = function.name
+    per = (
+        f"in {alarms.period_seconds} s"
+        if alarms.evaluation_periods == 1
+        else f"in each of {alarms.evaluation_periods} periods of {alarms.period_seconds} s"
+    )
+    on_function = {FUNCTION_DIMENSION: function_name}
+    timeout_ms = function.timeout_seconds * 1000
+    limit = (
+        f"its reserved concurrency ({function.reserved_concurrency})"
+        if function.reserved_concurrency > 0
+        else "the account's concurrency limit"
+    )
+    return [
+        AlarmSpec(
+            "function-errors", "Function errors", LAMBDA_NAMESPACE, "Errors", "Sum",
+            float(alarms.errors_threshold), on_function,
+            f"{fn} had more than {alarms.errors_threshold} failed invocations {per} "
+            "(unhandled exception, timeout or out of memory). The mapping retries the batch "
+            f"and its shard waits. Do: find the error in log group /aws/lambda/{fn}, fix the "
+            "code or config and deploy; watch IteratorAge fall.",
+        ),
+        AlarmSpec(
+            "function-duration", "Function duration", LAMBDA_NAMESPACE, "Duration",
+            "Maximum", float(alarms.duration_threshold_ms), on_function,
+            f"An invocation of {fn} ran longer than {alarms.duration_threshold_ms} ms {per} "
+            f"(timeout {timeout_ms} ms): batches are close to timing out and being retried. "
+            "Do: check the report lines (memory used) and slow calls in the logs; lower "
+            "trigger.batchSize or raise function.memoryMb / timeoutSeconds.",
+        ),
+        AlarmSpec(
+            "iterator-age", "Iterator age", LAMBDA_NAMESPACE, "IteratorAge", "Maximum",
+            float(alarms.iterator_age_threshold_ms), on_function,
+            f"{fn} received a record older than {alarms.iterator_age_threshold_ms} ms {per}: "
+            "processing lags the stream (a batch being retried, or too little throughput). "
+            "Records expire from the stream after 24 h. Do: check Errors, Throttles and "
+            "Duration first; if it is load, raise trigger.parallelizationFactor or batchSize.",
+        ),
+        AlarmSpec(
+            "function-throttles", "Function throttles", LAMBDA_NAMESPACE, "Throttles", "Sum",
+            0.0, on_function,
+            f"Lambda throttled {fn} {per}: it hit {limit}. Throttled batches are retried "
+            "without limit and their shards wait. Do: raise function.reservedConcurrency "
+            "(at least the shard count x trigger.parallelizationFactor) or find what else "
+            "uses the account's concurrency.",
+        ),
+        _failure_destination_spec(fn, per, failure),
+        AlarmSpec(
+            "records-quarantined", "Records quarantined", function.metrics_namespace,
+            RECORDS_QUARANTINED, "Sum", 0.0, on_function,
+            f"{fn} quarantined poison records {per}: records it cannot process were sent, "
+            "in full, to the failure destination (kind quarantined-record) and skipped. Do: "
+            "read those messages, fix the data or the route, then replay them.",
+        ),
+    ]  # fmt: skip
+
+
+def _failure_destination_spec(fn: str, per: str, failure: FailureTarget) -> AlarmSpec:
+    waiting = (
+        "Records the pipeline gave up on (retries or record age exhausted: a pointer to the "
+        "batch) or quarantined (the full record) are waiting. Pointers do not hold the "
+        "records: read them back from the stream within 24 h of their writing or they are "
+        "lost. Do now: see Redrive."
+    )
+    if failure.kind == "sqs":
+        return AlarmSpec(
+            "failure-queue-not-empty", "Failure destination not empty", SQS_NAMESPACE,
+            "ApproximateNumberOfMessagesVisible", "Maximum", 0.0,
+            {QUEUE_DIMENSION: failure.name},
+            f"The failure queue of {fn} holds messages {per}. {waiting}",
+        )  # fmt: skip
+    return AlarmSpec(
+        "failure-topic-published", "Failure destination not empty", SNS_NAMESPACE,
+        "NumberOfMessagesPublished", "Sum", 0.0, {TOPIC_DIMENSION: failure.name},
+        f"Messages were published to the failure topic of {fn} {per}; only its subscribers "
+        f"kept them. {waiting}",
+    )  # fmt: skip
+
+
+def alarm_topic_key_policy(partition: str, account: str) -> dict:
+    """Key policy of a created topic key: the account administers it (so IAM policies
+    keep working and the key stays manageable), CloudWatch may only use it to publish."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AccountAdministersKey", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
+             "Principal": {"Service": CLOUDWATCH_SERVICE},
+             "Action": CLOUDWATCH_KMS_ACTIONS, "Resource": "*"},
+        ],
+    }  # fmt: skip
+
+
+def alarm_topic_policy(topic_arn: str, partition: str, region: str, account: str) -> dict:
+    """Topic policy: CloudWatch alarms of this account and region may publish, no one
+    else through this policy (the account's own principals still use IAM)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": CLOUDWATCH_SERVICE},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"
+                    },
+                },
+            }
+        ],
+    }
+
+
+def dashboard_url(region: str, dashboard_name: str) -> str:
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#dashboards:name={dashboard_name}"
+    )
+
+
+@dataclass(frozen=True)
+class DashboardFacts:
+    """Resolved names and numbers the dashboard body is built from."""
+
+    region: str
+    function_name: str
+    failure_kind: str  # "sqs" | "sns"
+    failure_name: str
+    alarms: AlarmsConfig
+    function: FunctionConfig
+    alarm_arns: list[str]
+
+
+def dashboard_body(facts: DashboardFacts) -> dict:
+    """The dashboard: one row per concern, metrics naming the real resources."""
+    fn = facts.function_name
+    ns = facts.function.metrics_namespace
+    lam = LAMBDA_NAMESPACE
+
+    def on_function(namespace: str, metric: str, stat: str, label: str | None = None) -> list:
+        return [namespace, metric, FUNCTION_DIMENSION, fn, {"stat": stat, "label": label or metric}]
+
+    timeout_ms = facts.function.timeout_seconds * 1000
+    concurrency_lines = (
+        [{"label": "reserved concurrency", "value": facts.function.reserved_concurrency}]
+        if facts.function.reserved_concurrency > 0
+        else []
+    )
+    if facts.failure_kind == "sqs":
+        failure_metrics = [
+            [SQS_NAMESPACE, "ApproximateNumberOfMessagesVisible", QUEUE_DIMENSION,
+             facts.failure_name, {"stat": "Maximum", "label": "messages waiting"}],
+            [SQS_NAMESPACE, "ApproximateAgeOfOldestMessage", QUEUE_DIMENSION,
+             facts.failure_name, {"stat": "Maximum", "label": "oldest message (s)",
+                                  "yAxis": "right"}],
+        ]  # fmt: skip
+        failure_title = f"Failure queue {facts.failure_name}"
+    else:
+        failure_metrics = [
+            [SNS_NAMESPACE, "NumberOfMessagesPublished", TOPIC_DIMENSION, facts.failure_name,
+             {"stat": "Sum", "label": "messages published"}],
+        ]  # fmt: skip
+        failure_title = f"Failure topic {facts.failure_name}"
+    metric_widgets = [
+        (f"{fn}: invocations, errors, throttles", [
+            on_function(lam, "Invocations", "Sum"),
+            on_function(lam, "Errors", "Sum"),
+            on_function(lam, "Throttles", "Sum"),
+        ], []),
+        ("Duration (ms)", [
+            on_function(lam, "Duration", "Average", "avg"),
+            on_function(lam, "Duration", "p99", "p99"),
+            on_function(lam, "Duration", "Maximum", "max"),
+        ], [{"label": "timeout", "value": timeout_ms},
+            {"label": "alarm", "value": facts.alarms.duration_threshold_ms}]),
+        ("Iterator age (ms)", [on_function(lam, "IteratorAge", "Maximum", "max")],
+         [{"label": "alarm", "value": facts.alarms.iterator_age_threshold_ms}]),
+        ("Concurrent executions", [on_function(lam, "ConcurrentExecutions", "Maximum", "max")],
+         concurrency_lines),
+        (failure_title, failure_metrics, [{"label": "alarm", "value": 0}]),
+        ("Records by event (EMF)", [
+            on_function(ns, metric, "Sum")
+            for metric in (RECORDS_PROCESSED, RECORDS_INSERTED, RECORDS_MODIFIED,
+                           RECORDS_REMOVED, TTL_EXPIRIES)
+        ], []),
+        ("Status and price changes (EMF)", [
+            on_function(ns, STATUS_CHANGES, "Sum"), on_function(ns, PRICE_CHANGES, "Sum"),
+        ], []),
+        ("Failed and quarantined records (EMF)", [
+            on_function(ns, RECORDS_FAILED, "Sum"), on_function(ns, RECORDS_QUARANTINED, "Sum"),
+        ], [{"label": "alarm", "value": 0}]),
+    ]  # fmt: skip
+    # Alarm states first (what is wrong now), then two metric widgets per row.
+    widgets: list[dict[str, Any]] = [
+        {
+            "type": "alarm",
+            "x": 0,
+            "y": 0,
+            "width": DASHBOARD_COLUMNS,
+            "height": ALARM_WIDGET_HEIGHT,
+            "properties": {"title": "Alarms", "alarms": facts.alarm_arns},
+        }
+    ]
+    per_row = DASHBOARD_COLUMNS // WIDGET_WIDTH
+    for index, (title, metrics, lines) in enumerate(metric_widgets):
+        properties: dict[str, Any] = {
+            "title": title,
+            "view": "timeSeries",
+            "region": facts.region,
+            "period": facts.alarms.period_seconds,
+            "metrics": metrics,
+        }
+        if lines:
+            properties["annotations"] = {"horizontal": lines}
+        widgets.append(
+            {
+                "type": "metric",
+                "x": (index % per_row) * WIDGET_WIDTH,
+                "y": ALARM_WIDGET_HEIGHT + (index // per_row) * WIDGET_HEIGHT,
+                "width": WIDGET_WIDTH,
+                "height": WIDGET_HEIGHT,
+                "properties": properties,
+            }
+        )
+    return {"widgets": widgets}
+
+
+@dataclass
+class StreamAlarmsArgs:
+    alarms: AlarmsConfig
+    function: FunctionConfig
+    function_name: pulumi.Input[str]
+    failure: FailureTarget
+    name_prefix: str  # <project>-<stack>, see name_prefix()
+    tags: dict[str, str] | None = None
+
+
+class StreamAlarms(pulumi.ComponentResource):
+    """Alarm topic (+ key and email subscriptions), six alarms and one dashboard."""
+
+    topic_arn: pulumi.Output[str]
+    alarm_names: pulumi.Output[list[str]]
+    dashboard_name: pulumi.Output[str]
+    dashboard_url: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: StreamAlarmsArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(TYPE, name, None, opts)
+        config = args.alarms
+        tags = args.tags or {}
+        prefix = args.name_prefix
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        region = aws.get_region_output(opts=invoke).region
+
+        key = (
+            customer_managed_key(
+                f"{name}-topic-key",
+                f"Encrypts the alarm topic of {args.function.name}; CloudWatch may use it",
+                tags,
+                self,
+                policy=pulumi.Output.all(partition, account).apply(
+                    lambda values: json.dumps(alarm_topic_key_policy(*values))
+                ),
+            )
+            if config.topic_kms_key == "create"
+            else None
+        )
+        topic = aws.sns.Topic(
+            f"{prefix}-alarms",
+            kms_master_key_id=kms_key_arn(config.topic_kms_key, key),
+            tags=tags,
+            opts=child,
+        )
+        topic_policy = aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=topic.arn,
+            policy=pulumi.Output.all(topic.arn, partition, region, account).apply(
+                lambda values: json.dumps(alarm_topic_policy(*values))
+            ),
+            opts=child,
+        )
+        for email in config.emails:
+            aws.sns.TopicSubscription(
+                f"{name}-email-{email.lower()}",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=child,
+            )
+        alarms = [
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{spec.purpose}",
+                name=f"{prefix}-{spec.purpose}",
+                alarm_description=spec.description,
+                namespace=spec.namespace,
+                metric_name=spec.metric,
+                dimensions=spec.dimensions,
+                statistic=spec.statistic,
+                period=config.period_seconds,
+                evaluation_periods=config.evaluation_periods,
+                threshold=spec.threshold,
+                comparison_operator=GREATER_THAN,
+                treat_missing_data=NOT_BREACHING,
+                actions_enabled=True,
+                alarm_actions=[topic.arn],
+                ok_actions=[topic.arn],
+                tags=tags,
+                # An alarm must not go live before CloudWatch may publish to its topic.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[topic_policy]),
+            )
+            for spec in alarm_specs(config, args.function, args.function_name, args.failure)
+        ]
+        body = pulumi.Output.all(
+            region, args.function_name, args.failure.name, *[alarm.arn for alarm in alarms]
+        ).apply(
+            lambda values: json.dumps(
+                dashboard_body(
+                    DashboardFacts(
+                        region=values[0],
+                        function_name=values[1],
+                        failure_kind=args.failure.kind,
+                        failure_name=values[2],
+                        alarms=config,
+                        function=args.function,
+                        alarm_arns=list(values[3:]),
+                    )
+                )
+            )
+        )
+        dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard", dashboard_name=prefix, dashboard_body=body, opts=child
+        )
+        self.topic_arn = topic.arn
+        self.alarm_names = pulumi.Output.all(*[alarm.name for alarm in alarms])
+        self.dashboard_name = dashboard.dashboard_name
+        self.dashboard_url = pulumi.Output.all(region, dashboard.dashboard_name).apply(
+            lambda values: dashboard_url(*values)
+        )
+        self.register_outputs(
+            {
+                "alarmTopicArn": self.topic_arn,
+                "alarmNames": self.alarm_names,
+                "dashboardName": self.dashboard_name,
+                "dashboardUrl": self.dashboard_url,
+            }
+        )

@@ -1,0 +1,93 @@
+"""Metric names and the one CloudWatch Embedded Metric Format (EMF) line per invocation.
+
+Why it exists: the alarms and dashboard component builds on these exact metric names, so
+they are constants here and nowhere else. Counts are kept in a plain dict while the batch
+runs and written as ONE EMF line per invocation (one JSON line on stdout that CloudWatch
+Logs turns into metrics): a line per record would multiply log volume and cost by the batch
+size. EMF needs no SDK call and no network, so it cannot slow or fail the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+TYPE_CHECKING = False  # typing is not imported at run time: it is cold-start time
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, TextIO
+
+RECORDS_PROCESSED = "RecordsProcessed"  # records every route ran for without error
+RECORDS_INSERTED = "RecordsInserted"  # ... of which INSERT
+RECORDS_MODIFIED = "RecordsModified"  # ... of which MODIFY
+RECORDS_REMOVED = "RecordsRemoved"  # ... of which REMOVE
+TTL_EXPIRIES = "TtlExpiries"  # ... of which REMOVEs made by TTL
+STATUS_CHANGES = "StatusChanges"  # MODIFYs whose status value changed (default routes)
+PRICE_CHANGES = "PriceChanges"  # MODIFYs whose price value changed (default routes)
+RECORDS_FAILED = "RecordsFailed"  # records reported in batchItemFailures (0 or 1)
+RECORDS_QUARANTINED = "RecordsQuarantined"  # poison records sent to the failure destination
+
+METRIC_NAMES = (
+    RECORDS_PROCESSED,
+    RECORDS_INSERTED,
+    RECORDS_MODIFIED,
+    RECORDS_REMOVED,
+    TTL_EXPIRIES,
+    STATUS_CHANGES,
+    PRICE_CHANGES,
+    RECORDS_FAILED,
+    RECORDS_QUARANTINED,
+)
+
+DIMENSION_FUNCTION_NAME = "FunctionName"
+UNIT = "Count"
+
+
+def new_counts() -> dict[str, int]:
+    """A zeroed counter for every metric: every name is emitted every time, so alarms on
+    e.g. RecordsFailed see 0 rather than missing data on healthy invocations."""
+    return dict.fromkeys(METRIC_NAMES, 0)
+
+
+def emf_document(
+    counts: Mapping[str, int],
+    *,
+    namespace: str,
+    function_name: str,
+    timestamp_ms: int | None = None,
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "_aws": {
+            "Timestamp": int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": namespace,
+                    "Dimensions": [[DIMENSION_FUNCTION_NAME]],
+                    "Metrics": [{"Name": name, "Unit": UNIT} for name in METRIC_NAMES],
+                }
+            ],
+        },
+        DIMENSION_FUNCTION_NAME: function_name,
+    }
+    for name in METRIC_NAMES:
+        document[name] = int(counts.get(name, 0))
+    return document
+
+
+def emit(
+    counts: Mapping[str, int],
+    *,
+    namespace: str,
+    function_name: str,
+    stream: TextIO | None = None,
+) -> str:
+    """Write the invocation's EMF line to stdout (or ``stream``) and return it."""
+    line = json.dumps(
+        emf_document(counts, namespace=namespace, function_name=function_name),
+        separators=(",", ":"),
+    )
+    out = sys.stdout if stream is None else stream
+    out.write(line + "\n")
+    out.flush()
+    return line

@@ -1,0 +1,214 @@
+"""Quarantine messages: format, oversize strategy, reassembly, and real sends (moto)."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+import quarantine
+from function_helpers import FakeSender, stream_record
+from settings import Settings
+
+
+def big_record(size: int, *, compressible: bool) -> dict[str, Any]:
+    rng = random.Random(size)
+    if compressible:
+        text = "status=active;" * (size // 14)
+    else:
+        text = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(size))
+    image = {"PK": {"S": "USER#1"}, "blob": {"S": text}}
+    return stream_record("MODIFY", keys={"PK": {"S": "USER#1"}}, old=image, new=image, seq="77")
+
+
+def test_small_record_is_one_plain_json_message() -> None:
+    record = stream_record("INSERT", new={"name": {"S": "Nguyễn 🌏"}})
+    (body,) = quarantine.build_messages(record, "unknown eventName", function_name="fn", now=0)
+    assert body.isascii()
+    message = json.loads(body)
+    assert message["kind"] == "quarantined-record"
+    assert message["version"] == 1
+    assert message["encoding"] == "json"
+    assert message["part"] == {"index": 1, "count": 1}
+    assert message["record"] == record
+    assert message["reason"] == "unknown eventName"
+    assert message["eventID"] == record["eventID"]
+    assert message["sequenceNumber"] == "100"
+    assert message["eventSourceARN"] == record["eventSourceARN"]
+    assert message["eventName"] == "INSERT"
+    assert message["functionName"] == "fn"
+    assert message["time"] == "1970-01-01T00:00:00.000Z"
+    assert len(message["id"]) == 32
+
+
+def test_id_is_stable_for_the_same_record() -> None:
+    record = stream_record()
+    first = json.loads(quarantine.build_messages(record, "a", function_name="f", now=1)[0])
+    again = json.loads(quarantine.build_messages(dict(record), "b", function_name="g", now=2)[0])
+    assert first["id"] == again["id"]
+    other = json.loads(quarantine.build_messages(stream_record(seq="9"), "a", function_name="f")[0])
+    assert other["id"] != first["id"]
+
+
+def test_large_compressible_record_is_gzipped_into_one_message() -> None:
+    record = big_record(600_000, compressible=True)  # both images of a ~300 KB item
+    bodies = quarantine.build_messages(record, "r", function_name="fn")
+    assert len(bodies) == 1
+    assert len(bodies[0]) <= quarantine.MAX_MESSAGE_BYTES
+    assert json.loads(bodies[0])["encoding"] == "gzip+base64"
+    (parsed,), incomplete = quarantine.reassemble(bodies)
+    assert parsed.record == record and incomplete == {}
+
+
+def test_large_incompressible_record_is_split_and_reassembled() -> None:
+    record = big_record(400_000, compressible=False)  # two 400 KB images, random text
+    bodies = quarantine.build_messages(record, "r", function_name="fn")
+    assert len(bodies) >= 3
+    assert all(len(b) <= quarantine.MAX_MESSAGE_BYTES and b.isascii() for b in bodies)
+    heads = [json.loads(b) for b in bodies]
+    assert {h["id"] for h in heads} == {heads[0]["id"]}
+    assert [h["part"]["index"] for h in heads] == list(range(1, len(bodies) + 1))
+    assert {h["part"]["count"] for h in heads} == {len(bodies)}
+    assert all(h["sequenceNumber"] == "77" for h in heads)
+    shuffled = bodies[::-1] + bodies[:1]  # any order, with a duplicate
+    (parsed,), incomplete = quarantine.reassemble(shuffled)
+    assert parsed.record == record and incomplete == {}
+
+
+def test_missing_part_is_reported_incomplete() -> None:
+    bodies = quarantine.build_messages(
+        big_record(300_000, compressible=False), "r", function_name="f"
+    )
+    records, incomplete = quarantine.reassemble(bodies[1:])
+    assert records == []
+    ((_, (have, want)),) = incomplete.items()
+    assert (have, want) == (len(bodies) - 1, len(bodies))
+
+
+def test_budget_works_for_small_limits() -> None:
+    record = big_record(50_000, compressible=False)
+    bodies = quarantine.build_messages(record, "r", function_name="f", max_bytes=4096)
+    assert all(len(b) <= 4096 for b in bodies)
+    assert quarantine.reassemble(bodies)[0][0].record == record
+
+
+def test_reassemble_unwraps_sns_envelopes_and_rejects_foreign_messages() -> None:
+    (body,) = quarantine.build_messages(stream_record(), "r", function_name="f")
+    envelope = json.dumps({"Type": "Notification", "Message": body, "TopicArn": "arn:x"})
+    assert quarantine.reassemble([envelope])[0][0].reason == "r"
+    with pytest.raises(quarantine.QuarantineFormatError):
+        quarantine.reassemble([json.dumps({"requestContext": {}, "DDBStreamBatchInfo": {}})])
+    future = json.loads(body) | {"version": 2}
+    with pytest.raises(quarantine.QuarantineFormatError, match="unsupported"):
+        quarantine.reassemble([future])
+
+
+def test_oversized_record_through_the_handler_sends_every_part(run_batch: Any) -> None:
+    poison = big_record(400_000, compressible=False)
+    poison["eventName"] = "UPSERT"
+    sender = FakeSender()
+    run = run_batch({"Records": [poison]}, sender=sender)
+    assert run.response == {"batchItemFailures": []}
+    (bodies,) = sender.batches
+    assert len(bodies) > 1
+    assert quarantine.reassemble(bodies)[0][0].record == poison
+
+
+@pytest.mark.parametrize(
+    ("kind", "address", "expected"),
+    [
+        (None, "arn:aws:sns:us-east-1:1:topic", "sns"),
+        (None, "https://sqs.us-east-1.amazonaws.com/1/q", "sqs"),
+        ("sqs", "anything", "sqs"),
+    ],
+)
+def test_destination_type(kind: str | None, address: str, expected: str) -> None:
+    assert quarantine.destination_type_of(kind, address) == expected
+
+
+def test_destination_type_unknown() -> None:
+    with pytest.raises(ValueError):
+        quarantine.destination_type_of(None, "somewhere")
+    with pytest.raises(ValueError):
+        quarantine.destination_type_of("email", "x")
+
+
+# --------------------------------------------------------------------------- moto
+
+moto = pytest.importorskip("moto")
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    quarantine._clients.clear()
+    with moto.mock_aws():
+        yield
+    quarantine._clients.clear()
+
+
+def _receive_all(sqs: Any, url: str) -> list[str]:
+    bodies: list[str] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return bodies
+        for message in got:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_quarantine_to_sqs_for_real(aws: Any, run_batch: Any) -> None:
+    import boto3
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="poison")["QueueUrl"]
+    big = big_record(300_000, compressible=False)
+    big["eventName"] = "UPSERT"
+    small = stream_record("INSERT", new={"x": {"B": "!!"}}, seq="5")
+    settings = Settings(destination_type="sqs", destination=url, function_name="fn")
+    processed = stream_record("INSERT", seq="6")
+    run = run_batch({"Records": [big, small, processed]}, settings=settings)
+    assert run.response == {"batchItemFailures": []}
+    assert run.emf["RecordsQuarantined"] == 1  # the default routes never read "x"
+    records, incomplete = quarantine.reassemble(_receive_all(sqs, url))
+    assert incomplete == {}
+    assert [r.record for r in records] == [big]
+
+
+def test_quarantine_to_sns_for_real(aws: Any, run_batch: Any) -> None:
+    import boto3
+
+    sns = boto3.client("sns", region_name="us-east-1")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    topic = sns.create_topic(Name="poison")["TopicArn"]
+    url = sqs.create_queue(QueueName="tap")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)  # not raw: enveloped
+    poison = stream_record("MODIFY", seq="9")
+    poison["eventName"] = "TRUNCATE"
+    settings = Settings(destination_type="sns", destination=topic, function_name="fn")
+    run = run_batch({"Records": [poison]}, settings=settings)
+    assert run.response == {"batchItemFailures": []}
+    (parsed,), _ = quarantine.reassemble(_receive_all(sqs, url))
+    assert parsed.record == poison and "TRUNCATE" in parsed.reason
+
+
+def test_send_failure_for_real_reports_the_record(aws: Any, run_batch: Any) -> None:
+    missing = "https://sqs.us-east-1.amazonaws.com/123456789012/does-not-exist"
+    poison = stream_record("MODIFY", seq="31")
+    poison["eventName"] = "TRUNCATE"
+    settings = Settings(destination_type="sqs", destination=missing, function_name="fn")
+    run = run_batch({"Records": [poison, stream_record(seq="32")]}, settings=settings)
+    assert run.failures == ["31"]
+    assert run.emf["RecordsProcessed"] == 0

@@ -1,0 +1,204 @@
+"""Check logic for what only real AWS produces (pending functions, mappings mid-update,
+unconfirmed subscriptions), judged from recorded API responses, and the policy
+comparison the role check relies on. The emulator suite covers everything else.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.function import LAMBDA_TRUST_POLICY
+from devtools.aws import AwsClients
+from devtools.checks import (
+    DeployedStack,
+    _stream_finding,
+    _subscriptions_finding,
+    check_function,
+    check_mapping,
+    describe_difference,
+    grants,
+)
+from devtools.emulator import typed_config
+from devtools.program import load_stack_config
+from tests.support.stacks import stack_config
+
+OUTPUTS = json.loads((Path(__file__).parent / "data" / "pulumi_stack_output_dev.json").read_text())
+
+
+class NoAws(AwsClients):
+    """Any AWS call from a check under test is a bug in the test: reads are recorded."""
+
+    def __call__(self, service: str) -> Any:
+        raise AssertionError(f"unexpected {service} client: the reads are recorded")
+
+
+def recorded(config_map: dict[str, Any] | None = None, **reads: Any) -> DeployedStack:
+    config = typed_config(config_map or load_stack_config("dev"), "dev")
+    return DeployedStack(OUTPUTS, config, NoAws(region="eu-west-1"), _reads=dict(reads))
+
+
+def by_name(findings: Any) -> dict[str, Any]:
+    return {finding.name: finding for finding in findings}
+
+
+# A GetFunction answer while an update is being applied (shape from the Lambda API guide).
+FUNCTION_UPDATING = {
+    "Configuration": {
+        "FunctionName": "demo-dynamodb-stream-processor",
+        "Runtime": "python3.13",
+        "Handler": "handler.lambda_handler",
+        "MemorySize": 128,
+        "Timeout": 30,
+        "Architectures": ["arm64"],
+        "State": "Active",
+        "LastUpdateStatus": "InProgress",
+        "LastUpdateStatusReason": "The function is being updated.",
+        "LoggingConfig": {
+            "LogFormat": "JSON",
+            "ApplicationLogLevel": "INFO",
+            "SystemLogLevel": "INFO",
+            "LogGroup": "/aws/lambda/demo-dynamodb-stream-processor",
+        },
+        "Environment": {
+            "Variables": {
+                "FAILURE_DESTINATION_TYPE": "sqs",
+                "FAILURE_DESTINATION": OUTPUTS["failureQueueUrl"],
+                "METRICS_NAMESPACE": "DynamoDBStreamProcessor",
+            }
+        },
+    },
+    "Concurrency": {"ReservedConcurrentExecutions": 10},
+}
+
+
+def test_a_function_mid_update_is_not_healthy_yet() -> None:
+    findings = by_name(check_function(recorded(function=FUNCTION_UPDATING)))
+    state = findings["function.state"]
+    assert not state.ok
+    assert "last update InProgress The function is being updated." in state.detail
+    assert all(f.ok for name, f in findings.items() if name != "function.state")
+
+
+def test_a_pending_function_reports_its_reason() -> None:
+    pending = json.loads(json.dumps(FUNCTION_UPDATING))
+    pending["Configuration"].update(State="Pending", StateReason="Creating network interfaces")
+    pending["Configuration"].pop("LastUpdateStatus")
+    state = by_name(check_function(recorded(function=pending)))["function.state"]
+    assert not state.ok and "Pending" in state.detail and "network interfaces" in state.detail
+
+
+def test_a_mapping_being_updated_is_not_enabled() -> None:
+    table = {
+        "Table": {"TableName": "demo-ecommerce-freetier", "LatestStreamArn": OUTPUTS["streamArn"]}
+    }
+    mapping = {
+        "UUID": OUTPUTS["eventSourceMappingId"],
+        "State": "Updating",
+        "EventSourceArn": OUTPUTS["streamArn"],
+        "FunctionArn": OUTPUTS["functionArn"],
+    }
+    findings = by_name(check_mapping(recorded(table=table, mapping=mapping)))
+    assert not findings["mapping.enabled"].ok
+    assert "state is Updating, configured Enabled" in findings["mapping.enabled"].detail
+    assert findings["mapping.source"].ok
+    # AWS reports every setting; a mapping answering without them is not as configured.
+    assert not findings["mapping.batchSize"].ok
+
+
+def test_an_existing_tables_view_must_carry_the_images_the_filters_read() -> None:
+    config = stack_config(
+        "dev", trigger={"filterPatterns": [{"dynamodb": {"NewImage": {"status": {"S": ["PAID"]}}}}]}
+    )
+    config["dynamodb-stream-processor:table"] = {"existingTableName": "legacy"}
+    table = {
+        "TableName": "legacy",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    }
+    finding = _stream_finding(recorded(config), table)
+    assert not finding.ok and "KEYS_ONLY does not carry NewImage" in finding.detail
+    carrying = {
+        **table,
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    }
+    assert _stream_finding(recorded(config), carrying).ok
+
+
+def test_unconfirmed_subscriptions_pass_with_a_note_missing_ones_fail() -> None:
+    pending = [
+        {"Protocol": "email", "Endpoint": "a@example.com", "SubscriptionArn": "PendingConfirmation"}
+    ]
+    finding = _subscriptions_finding(("a@example.com",), pending)
+    assert finding.ok and "awaiting confirmation: a@example.com" in finding.detail
+    missing = _subscriptions_finding(("a@example.com", "b@example.com"), pending)
+    assert not missing.ok and "3 days" in missing.fix
+
+
+EXPECTED = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "Send", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": "arn:q"},
+        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": "arn:log:*"},
+    ],
+}  # fmt: skip
+
+
+def test_policies_compare_by_what_they_grant_not_by_layout() -> None:
+    same = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "SQS:SendMessage", "Resource": ["arn:q"]},
+            {"Effect": "Allow", "Action": "logs:CreateLogStream", "Resource": "arn:log:*"},
+            {"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": "arn:log:*"},
+        ]
+    }
+    assert grants(same) == grants(EXPECTED)
+
+
+@pytest.mark.parametrize(
+    ("statement", "reported"),
+    [
+        ({"Effect": "Allow", "Action": "*", "Resource": "*"}, "extra: Allow * on *"),
+        ({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"},
+         "extra: Allow sqs:sendmessage on *"),
+        ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}, "extra: Allow not:iam:* on *"),
+        ({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:q",
+          "Condition": {"Bool": {"aws:SecureTransport": "true"}}}, "if {"),
+    ],
+)  # fmt: skip
+def test_any_extra_grant_is_reported(statement: dict[str, Any], reported: str) -> None:
+    widened = {"Statement": [*EXPECTED["Statement"], statement]}
+    difference = describe_difference(grants(widened), grants(EXPECTED))
+    assert reported in difference and "missing" not in difference
+
+
+def test_a_missing_grant_is_reported() -> None:
+    narrowed = {"Statement": EXPECTED["Statement"][:1]}
+    assert describe_difference(grants(narrowed), grants(EXPECTED)) == (
+        "missing: Allow logs:createlogstream on arn:log:*, Allow logs:putlogevents on arn:log:*"
+    )
+
+
+def test_a_principal_written_as_a_list_is_the_same_principal() -> None:
+    listed = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com"]},
+                "Action": ["sts:AssumeRole"],
+            }
+        ]
+    }
+    assert grants(listed) == grants(LAMBDA_TRUST_POLICY)
+    widened = {
+        "Statement": [
+            {
+                **listed["Statement"][0],
+                "Principal": {"Service": ["lambda.amazonaws.com", "ec2.amazonaws.com"]},
+            }
+        ]
+    }
+    assert grants(widened) != grants(LAMBDA_TRUST_POLICY)
