@@ -28,7 +28,7 @@ from tests.support.stream_table import StreamTable
 
 pytestmark = pytest.mark.integration
 
-EVENTS = Path("/work/shared/events")
+EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "shared" / "events"
 RECORDED_DESTINATION_MESSAGE = (
     "localstack__localstack__test_lambda_integration_dynamodbstreams.snapshot__"
     "report_batch_item_failures_destination_queue_messages.json"

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import threading
+import types
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +206,9 @@ def test_each_package_copy_has_its_own_modules_and_leaves_sys_modules_alone(
 ) -> None:
     first = FunctionPackage(write_package(tmp_path / "one", "one"))
     second = FunctionPackage(write_package(tmp_path / "two", "two"))
-    sys.modules.pop("state", None)
+    outside = types.ModuleType("handler")  # another module of that name, loaded elsewhere
+    saved = {name: sys.modules.pop(name, None) for name in ("state", "handler")}
+    sys.modules["handler"] = outside
 
     results = [
         local(first).invoke({}).response,
@@ -219,7 +222,12 @@ def test_each_package_copy_has_its_own_modules_and_leaves_sys_modules_alone(
         {"marker": "two", "calls": 1, "env": name},
         {"marker": "one", "calls": 2, "env": name},  # a warm start keeps module state
     ]
-    assert "state" not in sys.modules and "handler" not in sys.modules
+    try:
+        assert "state" not in sys.modules and sys.modules["handler"] is outside
+    finally:
+        sys.modules.update({name: module for name, module in saved.items() if module})
+        if saved["handler"] is None:
+            sys.modules.pop("handler")
 
 
 def test_a_package_without_its_handler_module_is_refused(tmp_path: Path) -> None:
