@@ -14,6 +14,13 @@ Gaps filled:
   and never returns it. AWS returns it on every function: `LogFormat` (default `Text`),
   `LogGroup` (default `/aws/lambda/<name>`) and, for JSON, `ApplicationLogLevel` and
   `SystemLogLevel` (each defaulting to `INFO`).
+- DynamoDB stream delivery: when a table has an event source mapping, moto runs the
+  function itself on every write (in Docker) and, whatever that returns, empties the
+  stream's shard (and then reuses sequence numbers). Without Docker every write logs
+  "error running docker" into the function's log group and its change is gone. AWS keeps
+  each record in the stream for 24 hours and the mapping reads it from there; here the
+  local stream runner (devtools.runner) is that mapping. So moto's own delivery is turned
+  off: records stay in the stream, in order, with unique sequence numbers.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from moto.awslambda.models import LambdaFunction
+from moto.awslambda.models import LambdaBackend, LambdaFunction
 
 _installed = False
 DEFAULT_LOG_LEVEL = "INFO"
@@ -33,6 +40,7 @@ def install() -> None:
     if _installed:
         return
     _patch_lambda_logging_config()
+    _keep_dynamodb_stream_records()
     _installed = True
 
 
@@ -76,3 +84,11 @@ def _patch_lambda_logging_config() -> None:
     LambdaFunction.__init__ = init  # type: ignore[method-assign]
     LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
     LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
+
+
+def _keep_dynamodb_stream_records() -> None:
+    def send_dynamodb_items(self: Any, function_arn: str, items: list[Any], source: str) -> str:
+        # Falsy: moto's StreamShard.add keeps the records only when delivery "returns" nothing.
+        return ""
+
+    LambdaBackend.send_dynamodb_items = send_dynamodb_items  # type: ignore[method-assign]

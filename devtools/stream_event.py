@@ -5,6 +5,8 @@ function receives Lambda's JSON form. Two differences matter to a handler:
 - `dynamodb.ApproximateCreationDateTime` is a `datetime` from boto3 but a number (epoch
   seconds) in the Lambda event;
 - `B` and `BS` attribute values are `bytes` from boto3 but base64 text in the event.
+- `userIdentity` (set on TTL deletions) has `Type` / `PrincipalId` from GetRecords but
+  `type` / `principalId` in the Lambda event.
 Lambda also adds `eventSourceARN` (the stream ARN) to each record.
 """
 
@@ -40,8 +42,12 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
         "dynamodb": ddb,
         "eventSourceARN": stream_arn,
     }
-    if "userIdentity" in record:  # TTL deletions: {"type": "Service", "principalId": ...}
-        converted["userIdentity"] = dict(record["userIdentity"])
+    identity = record.get("userIdentity")
+    if isinstance(identity, dict):  # TTL deletions: {"type": "Service", "principalId": ...}
+        converted["userIdentity"] = {
+            "type": identity.get("Type", identity.get("type")),
+            "principalId": identity.get("PrincipalId", identity.get("principalId")),
+        }
     return converted
 
 

@@ -169,3 +169,16 @@ def test_the_lambda_event_carries_the_stream_arn_region_and_epoch_creation_time(
     assert delivered["dynamodb"]["ApproximateCreationDateTime"] == 1_700_000_000.5
     assert delivered["dynamodb"]["NewImage"]["data"] == {"B": "AP8="}
     json.dumps(event)  # what Lambda sends is JSON: nothing boto3-only may remain
+
+
+def test_a_ttl_deletions_identity_takes_the_lambda_event_form() -> None:
+    expired = record(8, "SESSION#1", event="REMOVE")
+    expired["userIdentity"] = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+    runner, _, events = runner_for(FakeStreams([FakeShard("only", None, [expired])]))
+
+    runner.run_until_drained(timeout_seconds=60)
+
+    assert events[0]["Records"][0]["userIdentity"] == {
+        "type": "Service",
+        "principalId": "dynamodb.amazonaws.com",
+    }
