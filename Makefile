@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs bench policy-venv plan doctor
+.PHONY: help install test unit lint format docs bench policy-venv plan doctor local
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,8 +25,11 @@ test: install ## run every test: unit (Pulumi mocks, handler) and integration (e
 unit: install ## unit tests only
 	$(RUN) pytest tests/unit
 
-doctor: install ## deployed-stack checks: STACK=<name> after `pulumi up`, else the embedded emulator
-	$(RUN) python -m devtools.doctor $(if $(STACK),--stack $(STACK))
+local: install ## the whole pipeline on this machine, no AWS account: sample data, function logs, summary (FOLLOW=1 keeps running)
+	$(RUN) python -m devtools.local $(if $(FOLLOW),--follow) $(if $(PORT),--port $(PORT))
+
+doctor: install ## deployed-stack checks: STACK=<name> after `pulumi up`, else the embedded emulator (PROBE=1: end-to-end probe too)
+	$(RUN) python -m devtools.doctor $(if $(STACK),--stack $(STACK)) $(if $(PROBE),--probe)
 
 lint: install ## ruff lint + format check, mypy, actionlint (GitHub workflows)
 	$(RUN) ruff check .

@@ -202,7 +202,10 @@ class PrintSink:
     def write(self, lines: list[LogLine]) -> None:
         out = self.stream or sys.stdout
         for line in lines:
-            out.write(self.indent + (line.message if self.raw else readable(line)) + "\n")
+            text = line.message if self.raw else readable(line)
+            # An entry may hold several lines (the function writes one entry per record).
+            continuation = "\n" + self.indent + " " * (0 if self.raw else 6)
+            out.write(self.indent + text.replace("\n", continuation) + "\n")
         out.flush()
 
 

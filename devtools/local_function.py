@@ -10,7 +10,10 @@ What Lambda gives a Python function, reproduced for each invocation:
   Lambda's JSON log format with the request id, and stdout kept line by line (the EMF
   metrics line is a stdout line);
 - a fresh import of the function's folder on first use (a cold start), with its modules
-  kept apart from any other copy loaded in this process (tests load many).
+  kept apart from any other copy loaded in this process (tests load many);
+- its own boto3 default session: in Lambda each execution environment is a process of its
+  own, so the credentials boto3 resolves and caches there (the role's) never sign calls
+  of another function copy loaded in this process.
 
 The result says whether the invocation succeeded, raised, or ran past the timeout. A
 handler cannot be stopped mid-flight in-process: a timeout is detected when the handler
@@ -114,6 +117,7 @@ class LocalFunction:
         self.log_group = f"/aws/lambda/{config.name}"
         self.log_stream = log_stream or log_stream_name(self.clock.now())
         self.environment = {**self.lambda_variables(), **(environment or {})}
+        self._boto3_session: Any = None  # this environment's boto3.DEFAULT_SESSION
 
     def lambda_variables(self) -> dict[str, str]:
         """The variables Lambda itself sets for this function (JSON log format)."""
@@ -147,7 +151,11 @@ class LocalFunction:
         lines = [LogLine(int(started * 1000), platform_start(request_id, started))]
         response: Any = None
         error: BaseException | None = None
-        with _environment(self.environment), _captured(lines, request_id, clock, self.config):
+        with (
+            _environment(self.environment),
+            self._own_boto3_session(),
+            _captured(lines, request_id, clock, self.config),
+        ):
             try:
                 response = self.handler(event, context)
             except Exception as exc:
@@ -181,6 +189,18 @@ class LocalFunction:
             lines=lines,
             metrics=emf_metrics(lines),
         )
+
+    @contextmanager
+    def _own_boto3_session(self) -> Iterator[None]:
+        import boto3
+
+        outer = boto3.DEFAULT_SESSION
+        boto3.DEFAULT_SESSION = self._boto3_session  # None at first: made inside, from env
+        try:
+            yield
+        finally:
+            self._boto3_session = boto3.DEFAULT_SESSION
+            boto3.DEFAULT_SESSION = outer
 
 
 @contextmanager

@@ -249,11 +249,17 @@ class StreamRunner:
             if not progressed:
                 self.clock.sleep(self.poll_interval)
 
-    def run_forever(self, should_stop: Callable[[], bool] = lambda: False) -> Summary:
-        """Keep polling (for `make local --follow`) until `should_stop()` is true."""
+    def run_forever(
+        self,
+        should_stop: Callable[[], bool] = lambda: False,
+        each_round: Callable[[], None] = lambda: None,
+    ) -> Summary:
+        """Keep polling (for `make local --follow`) until `should_stop()` is true, calling
+        `each_round()` before every round (e.g. to emulate TTL deletions)."""
         if not self.trigger.enabled:
             return self.summary()
         while not should_stop():
+            each_round()
             if not self.step():
                 self.clock.sleep(self.poll_interval)
         return self.summary()

@@ -247,3 +247,22 @@ def test_emf_metrics_sum_over_lines_and_ignore_other_json() -> None:
     other = [LogLine(0, '{"level": "INFO", "message": "x"}'), LogLine(0, "{not json")]
     lines = [emf(3), *other, emf(4)]
     assert emf_metrics(lines) == {"RecordsProcessed": 7}
+
+
+def test_each_execution_environment_has_its_own_boto3_default_session() -> None:
+    """In Lambda every execution environment is its own process: credentials boto3 found in
+    one (its role's, from the environment) never sign another's calls."""
+    import boto3
+
+    def handler(event: Any, context: Any) -> str:
+        client = boto3.client("sts")
+        return str(client._request_signer._credentials.access_key)
+
+    outer = boto3.DEFAULT_SESSION
+    first = local(handler, environment={"AWS_ACCESS_KEY_ID": "KEY1", "AWS_SECRET_ACCESS_KEY": "s"})
+    second = local(handler, environment={"AWS_ACCESS_KEY_ID": "KEY2", "AWS_SECRET_ACCESS_KEY": "s"})
+
+    keys = [function.invoke({}).response for function in (first, second, first)]
+
+    assert keys == ["KEY1", "KEY2", "KEY1"]
+    assert boto3.DEFAULT_SESSION is outer
