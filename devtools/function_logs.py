@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-# Lambda's application log levels -> Python logging levels.
+# Lambda's application log levels -> the Python level the runtime sets on the root logger.
 PYTHON_LEVELS = {
     "TRACE": logging.DEBUG,
     "DEBUG": logging.DEBUG,
@@ -35,15 +35,15 @@ PYTHON_LEVELS = {
     "ERROR": logging.ERROR,
     "FATAL": logging.CRITICAL,
 }
-LAMBDA_LEVEL_NAMES = {
-    logging.DEBUG: "DEBUG",
-    logging.INFO: "INFO",
-    logging.WARNING: "WARN",
-    logging.ERROR: "ERROR",
-    logging.CRITICAL: "FATAL",
+# Attributes every LogRecord has, and those the runtime sets: anything else on a record
+# came from `extra=` and is written as a field of its own.
+_RESERVED_RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "aws_request_id",
+    "tenant_id",
+    "_frame_type",
 }
-# Attributes every LogRecord has: anything else on a record came from `extra=`.
-_STANDARD_RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 # CloudWatch Logs PutLogEvents limits.
 MAX_EVENTS_PER_PUT = 10_000
 MAX_BYTES_PER_PUT = 1_048_576
@@ -62,23 +62,26 @@ def iso_time(seconds: float) -> str:
 
 
 def application_line(record: logging.LogRecord, request_id: str, seconds: float) -> str:
-    """One Python log record as Lambda's JSON log format writes it."""
+    """One Python log record as the Lambda Python runtime's JSON log format writes it
+    (awslambdaric JsonFormatter): these keys in this order, Python's level names, the
+    exception's type, message, traceback and location, every `extra` field, no nulls."""
+    failure = record.exc_info if record.exc_info and record.exc_info[0] is not None else None
     document: dict[str, Any] = {
         "timestamp": iso_time(seconds),
-        "level": LAMBDA_LEVEL_NAMES.get(record.levelno, record.levelname),
+        "level": logging.getLevelName(min(50, max(0, record.levelno)) // 10 * 10),
         "message": record.getMessage(),
         "logger": record.name,
+        "stackTrace": traceback.format_tb(failure[2]) if failure else None,
+        "errorType": failure[0].__name__ if failure and failure[0] else None,
+        "errorMessage": str(failure[1]) if failure else None,
         "requestId": request_id,
+        "location": f"{record.pathname}:{record.funcName}:{record.lineno}" if failure else None,
     }
     for name, value in vars(record).items():
-        if name not in _STANDARD_RECORD_FIELDS and name not in document:
+        if name not in _RESERVED_RECORD_FIELDS and name not in document:
             document[name] = value
-    if record.exc_info and record.exc_info[0] is not None:
-        kind, error, tb = record.exc_info
-        document["errorType"] = kind.__name__
-        document["errorMessage"] = str(error)
-        document["stackTrace"] = traceback.format_tb(tb)
-    return json.dumps(document, default=str)
+    kept = {name: value for name, value in document.items() if value is not None}
+    return json.dumps(kept, ensure_ascii=False, default=str)
 
 
 def unhandled_error_line(error: BaseException, request_id: str, seconds: float) -> str:

@@ -106,7 +106,32 @@ def test_records_become_lambda_json_lines_at_the_configured_level_with_the_reque
         "'price'",
     )
     assert error["stackTrace"], "an exception's traceback is logged"
+    path, function, line = error["location"].rsplit(":", 2)
+    assert (Path(path).name, function) == ("test_local_function.py", "handler")
+    assert line.isdigit()
+    assert list(error)[:9] == [
+        "timestamp",
+        "level",
+        "message",
+        "logger",
+        "stackTrace",
+        "errorType",
+        "errorMessage",
+        "requestId",
+        "location",
+    ]
     assert result.response == {"ok": True}
+
+
+def test_levels_are_written_with_pythons_names_as_the_runtime_does() -> None:
+    def handler(event: Any, context: Any) -> None:
+        logging.getLogger("x").warning("careful")
+        logging.getLogger("x").critical("down")
+
+    result = local(handler).invoke({})
+
+    levels = [json.loads(line.message)["level"] for line in result.lines[1:-1]]
+    assert levels == ["WARNING", "CRITICAL"]
 
 
 def test_stdout_lines_are_kept_and_the_emf_line_is_read_for_metrics() -> None:
