@@ -110,12 +110,12 @@ def timeout_line(timeout_seconds: float, request_id: str, seconds: float) -> str
     )
 
 
-def platform_start(request_id: str, seconds: float) -> str:
+def platform_start(request_id: str, function_arn: str, seconds: float) -> str:
     return json.dumps(
         {
             "time": iso_time(seconds),
             "type": "platform.start",
-            "record": {"requestId": request_id, "version": "$LATEST"},
+            "record": {"requestId": request_id, "functionArn": function_arn, "version": "$LATEST"},
         }
     )
 

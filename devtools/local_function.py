@@ -148,7 +148,8 @@ class LocalFunction:
             deadline=started + self.config.timeout_seconds,
             clock=clock,
         )
-        lines = [LogLine(int(started * 1000), platform_start(request_id, started))]
+        start = platform_start(request_id, self.function_arn, started)
+        lines = [LogLine(int(started * 1000), start)]
         response: Any = None
         error: BaseException | None = None
         with (

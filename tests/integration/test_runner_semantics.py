@@ -383,7 +383,11 @@ def test_function_log_lines_reach_the_log_group_in_lambda_json_format(moto_endpo
     assert documents[0] == {
         "time": documents[0]["time"],
         "type": "platform.start",
-        "record": {"requestId": request_id, "version": "$LATEST"},
+        "record": {
+            "requestId": request_id,
+            "functionArn": function_arn(function),
+            "version": "$LATEST",
+        },
     }
     assert documents[1]["message"] == "Processing INSERT"
     assert documents[1]["level"] == "INFO"
