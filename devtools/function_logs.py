@@ -44,6 +44,7 @@ _RESERVED_RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {
     "tenant_id",
     "_frame_type",
 }
+LEVEL_WIDTH = len("CRITICAL")  # the readable form's level column
 # CloudWatch Logs PutLogEvents limits.
 MAX_EVENTS_PER_PUT = 10_000
 MAX_BYTES_PER_PUT = 1_048_576
@@ -188,7 +189,7 @@ def readable(line: LogLine) -> str:
     if "level" in document and "message" in document:
         extra = document.get("errorType")
         suffix = f" [{extra}: {document.get('errorMessage')}]" if extra else ""
-        return f"{document['level']:<5} {document['message']}{suffix}"
+        return f"{document['level']:<{LEVEL_WIDTH}} {document['message']}{suffix}"
     return line.message
 
 
@@ -207,7 +208,7 @@ class PrintSink:
         for line in lines:
             text = line.message if self.raw else readable(line)
             # An entry may hold several lines (the function writes one entry per record).
-            continuation = "\n" + self.indent + " " * (0 if self.raw else 6)
+            continuation = "\n" + self.indent + " " * (0 if self.raw else LEVEL_WIDTH + 1)
             out.write(self.indent + text.replace("\n", continuation) + "\n")
         out.flush()
 

@@ -144,16 +144,7 @@ def follow(
             account, table = run.deployment.account_id, outputs["tableName"]
             expire_items(account, region, table, now)
 
-    # Ctrl-C stops between rounds, never in the middle of a delivery: every record read
-    # is then settled or still pending, and the summary accounts for each.
-    interrupted = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
-    try:
-        summary = run.runner.run_forever(
-            lambda: interrupted.is_set() or should_stop(), each_round=sweep
-        )
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    summary = run.runner.run_forever(should_stop, each_round=sweep)
     say("\n== Summary (whole session)")
     destination = peek_destination(run.deployment)
     for line in summary_lines(summary, destination, run.deployment, run.runner):
@@ -298,13 +289,24 @@ def main(
     parser.add_argument("--port", type=int, default=0, help="emulator port (default: any free)")
     parser.add_argument("--raw-logs", action="store_true", help="print log lines as JSON")
     args = parser.parse_args(argv)
+    # With --follow, Ctrl-C stops the mapping between rounds, never in the middle of a
+    # delivery (every record read is then settled or pending, and the summary accounts for
+    # each); it stays caught until the emulator has stopped, as `uv run` passes a second one.
+    interrupted = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set()) if args.follow else None
     try:
         with Emulator(port=args.port) as emulator:
             run = run_local(emulator, args.stack, out, raw_logs=args.raw_logs)
-            summary = follow(run, emulator, out, should_stop) if args.follow else run.summary
+            if args.follow:
+                summary = follow(run, emulator, out, lambda: interrupted.is_set() or should_stop())
+            else:
+                summary = run.summary
     except (ConfigError, FileNotFoundError) as error:
         print(f"local: {error}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     return 0 if summary.unaccounted == 0 and (summary.drained or args.follow) else 1
 
 

@@ -49,7 +49,7 @@ def test_make_local_processes_the_sample_and_prints_the_seed_lines_and_summary(
 
     # The seed's "Bài tập 4" lines, live on stdout ...
     assert SEED_TEST_LINE in text
-    assert re.search(r"INFO  Successfully processed \d+ records", text)
+    assert re.search(r"INFO +Successfully processed \d+ records", text)
     # ... and in the function's log group in the emulator, as CloudWatch would hold them.
     events = deployment.aws("logs").filter_log_events(
         logGroupName=deployment.outputs["logGroupName"]
@@ -130,7 +130,9 @@ def test_follow_processes_what_is_written_at_the_printed_endpoint_until_ctrl_c()
         wait_for(r"Processing INSERT for item: USER#u9#PROFILE")
         process.send_signal(signal.SIGINT)
         wait_for(r"== Summary \(whole session\)")
-        assert process.wait(timeout=60) == 0
+        if process.poll() is None:  # `uv run` passes Ctrl-C on: a second one, while stopping
+            process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0, "".join(seen[-40:])
     finally:
         if process.poll() is None:
             process.kill()

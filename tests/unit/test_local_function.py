@@ -208,7 +208,7 @@ def test_every_sink_gets_the_lines_and_the_readable_form_frames_each_invocation(
     out = capsys.readouterr().out.splitlines()
     assert out == [
         f"  START RequestId: {result.request_id} Version: $LATEST",
-        "  INFO  Successfully processed 1 records",
+        "  INFO     Successfully processed 1 records",
         f"  END RequestId: {result.request_id} Duration: 0.0 ms Status: success",
     ]
 
