@@ -231,6 +231,7 @@ class StreamRunner:
         self.region = function.region
         self._shards: dict[str, _Shard] = {}
         self._last_refresh: float | None = None
+        self._finished_at_refresh = 0
         self._summary = Summary(enabled=trigger.enabled)
 
     # ------------------------------------------------------------------ running
@@ -274,7 +275,7 @@ class StreamRunner:
         return progressed
 
     def drained(self) -> bool:
-        self._refresh_shards(force=True)
+        self._refresh_shards()
         return all(shard.settled() for shard in self._shards.values())
 
     def summary(self) -> Summary:
@@ -289,17 +290,20 @@ class StreamRunner:
         return summary
 
     # ------------------------------------------------------------------ shards
-    def _refresh_shards(self, force: bool = False) -> None:
+    def _refresh_shards(self) -> None:
+        """Read the shard list at start, every SHARD_REFRESH_SECONDS, and whenever a shard
+        has been read to its end (its children appear then). DescribeStream is
+        rate-limited by AWS: never on every poll."""
         now = self.clock.now()
+        finished = sum(shard.finished for shard in self._shards.values())
         if (
-            not force
-            and self._last_refresh is not None
+            self._last_refresh is not None
             and now - self._last_refresh < SHARD_REFRESH_SECONDS
-            and not any(shard.finished for shard in self._shards.values())
+            and finished == self._finished_at_refresh
         ):
             return
         first = self._last_refresh is None
-        self._last_refresh = now
+        self._last_refresh, self._finished_at_refresh = now, finished
         for description in self._describe_shards():
             shard_id = description["ShardId"]
             if shard_id in self._shards:

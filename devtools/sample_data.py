@@ -26,7 +26,6 @@ SEED_TEST_ITEM: dict[str, Any] = {
     "test_purpose": "verify_lambda_trigger",
 }
 SEED_TEST_LINE = "Processing INSERT for item: LAMBDA#test-processing#EVENT#001"
-POISON_KEY = {"PK": "PRODUCT#p3", "SK": "DETAILS"}
 TTL_SECONDS_AGO = 60  # the session expired this long before the sample is written
 
 

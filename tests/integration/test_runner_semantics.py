@@ -14,7 +14,7 @@ import pytest
 
 from devtools.clock import ManualClock
 from devtools.function_logs import CloudWatchLogsSink, log_stream_name
-from devtools.on_failure import RECORD_AGE_EXCEEDED, RETRY_ATTEMPTS_EXHAUSTED
+from devtools.on_failure import RECORD_AGE_EXCEEDED, RETRY_ATTEMPTS_EXHAUSTED, destination_for
 from devtools.runner import OUTCOME_ERROR, OUTCOME_INVALID, OUTCOME_PARTIAL, OUTCOME_TIMEOUT
 from tests.support.runner_harness import (
     build_runner,
@@ -396,3 +396,32 @@ def test_function_log_lines_reach_the_log_group_in_lambda_json_format(moto_endpo
     assert documents[1]["sequenceNumber"] == "x"
     assert documents[-1]["type"] == "platform.report"
     assert len(documents) == 4
+
+
+def test_on_failure_messages_can_go_to_an_sns_topic(moto_endpoint: str) -> None:
+    table, truth = table_with(moto_endpoint, 1)
+    sns, sqs = table.aws("sns"), table.aws("sqs")
+    topic = sns.create_topic(Name=f"{table.name}-failures")["TopicArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=table.queue_url, AttributeNames=["QueueArn"])
+    sns.subscribe(  # the queue reads what the topic receives, as published
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    trigger = trigger_config(retry_attempts=0, bisect_on_error=False)
+    destination = destination_for("sns", topic, sns)
+    runner, recorder = build_runner(
+        table, poison_raiser(truth[0]), trigger=trigger, destination=destination
+    )
+
+    runner.run_until_drained(timeout_seconds=60)
+
+    (discarded,) = recorder.discarded
+    assert table.failure_messages() == [discarded.message]
+    assert discarded.message["DDBStreamBatchInfo"]["startSequenceNumber"] == truth[0]
+
+
+def test_an_unknown_destination_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown failure destination kind 'kafka'"):
+        destination_for("kafka", "somewhere", None)

@@ -60,6 +60,7 @@ class FakeStreams:
         self.page_size = page_size
         self.expire: set[str] = set()  # iterators that fail once with ExpiredIterator
         self.iterator_requests: list[dict[str, Any]] = []
+        self.describe_calls = 0
 
     def _shard(self, shard_id: str) -> FakeShard:
         return next(shard for shard in self.shards if shard.shard_id == shard_id)
@@ -67,6 +68,7 @@ class FakeStreams:
     def describe_stream(
         self, StreamArn: str, ExclusiveStartShardId: str | None = None
     ) -> dict[str, Any]:
+        self.describe_calls += 1
         ids = [shard.shard_id for shard in self.shards]
         start = ids.index(ExclusiveStartShardId) + 1 if ExclusiveStartShardId else 0
         page = self.shards[start : start + self.page_size]

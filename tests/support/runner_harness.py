@@ -11,7 +11,7 @@ from components.config import PROJECT, FunctionConfig, StackConfig, TriggerConfi
 from devtools.clock import ManualClock
 from devtools.function_logs import LogSink
 from devtools.local_function import Handler, LocalFunction
-from devtools.on_failure import SqsDestination
+from devtools.on_failure import FailureDestination, SqsDestination
 from devtools.program import load_stack_config
 from devtools.runner import BatchDiscarded, BatchInvoked, RunnerEvent, StreamRunner
 from tests.support.stream_table import REGION, StreamTable
@@ -73,6 +73,7 @@ def build_runner(
     sinks: Sequence[LogSink] = (),
     environment: dict[str, str] | None = None,
     observers: Sequence[Callable[[RunnerEvent], None]] = (),
+    destination: FailureDestination | None = None,
 ) -> tuple[StreamRunner, Recorder]:
     function = function or function_config()
     local = LocalFunction(
@@ -90,7 +91,7 @@ def build_runner(
         table.stream_arn,
         trigger or trigger_config(),
         local,
-        SqsDestination(table.aws("sqs"), table.queue_url),
+        destination or SqsDestination(table.aws("sqs"), table.queue_url),
         observers=[recorder, *observers],
     )
     return runner, recorder

@@ -182,3 +182,26 @@ def test_a_ttl_deletions_identity_takes_the_lambda_event_form() -> None:
         "type": "Service",
         "principalId": "dynamodb.amazonaws.com",
     }
+
+
+def test_the_shard_list_is_read_at_start_when_a_shard_ends_and_every_30_s_not_per_poll() -> None:
+    parent = FakeShard("parent", None, [record(1, "A")])
+    streams = FakeStreams([parent])
+    runner, recorder, _ = runner_for(streams)
+
+    def poll(seconds: float) -> None:
+        end = runner.clock.now() + seconds
+        while runner.clock.now() < end:
+            if not runner.step():
+                runner.clock.sleep(runner.poll_interval)
+
+    poll(10)
+    assert streams.describe_calls == 1
+
+    parent.closed = True  # read to its end on the next poll: its children are looked for
+    streams.shards.append(FakeShard("child", "parent", [record(2, "A")]))
+    runner.run_until_drained(timeout_seconds=60)
+    assert streams.describe_calls == 2 and recorder.batches() == [["1"], ["2"]]
+
+    poll(50)  # one periodic refresh (every 30 s)
+    assert streams.describe_calls == 3
