@@ -10,7 +10,11 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
+<<<<<<< HEAD
 .PHONY: help install test unit lint format docs bench policy-venv plan doctor redrive
+=======
+.PHONY: help install test unit lint format docs bench policy-venv plan doctor local
+>>>>>>> main
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,8 +29,11 @@ test: install ## run every test: unit (Pulumi mocks, handler) and integration (e
 unit: install ## unit tests only
 	$(RUN) pytest tests/unit
 
-doctor: install ## deployed-stack checks: STACK=<name> after `pulumi up`, else the embedded emulator
-	$(RUN) python -m devtools.doctor $(if $(STACK),--stack $(STACK))
+local: install ## the whole pipeline on this machine, no AWS account: sample data, function logs, summary (FOLLOW=1 keeps running)
+	$(RUN) python -m devtools.local $(if $(FOLLOW),--follow) $(if $(PORT),--port $(PORT))
+
+doctor: install ## deployed-stack checks: STACK=<name> after `pulumi up`, else the embedded emulator (PROBE=1: end-to-end probe too)
+	$(RUN) python -m devtools.doctor $(if $(STACK),--stack $(STACK)) $(if $(PROBE),--probe)
 
 # make redrive: ACTION list (default), archive (needs ARCHIVE=FILE) or replay; optional STACK,
 # QUEUE, ARCHIVE, MAX, YES=1 (replay without asking), DROP_EXPIRED=1 (with ARCHIVE).

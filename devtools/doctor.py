@@ -3,6 +3,7 @@
     python -m devtools.doctor --stack dev   # a stack deployed with `pulumi up` (real AWS)
     python -m devtools.doctor               # the embedded emulator, dev config deployed into it
     python -m devtools.doctor --emulate prod
+    python -m devtools.doctor --probe       # also the end-to-end probe (writes test items)
 
 Prints every check (devtools.checks) as PASS / FAIL with what was read and, for a
 failure, what to do; then live figures that tell whether records are flowing (iterator
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -24,6 +25,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from components.config import ConfigError
 from devtools.checks import DeployedStack, Finding, run_checks
 from devtools.emulator import Emulator, deploy
+from devtools.local_mapping import local_mapping
+from devtools.probe import run_probe
 from devtools.stacks import StackUnavailable, emulated_stack, real_stack
 
 DEFAULT_EMULATED_STACK = "dev"
@@ -121,9 +124,17 @@ def report(title: str, findings: Sequence[Finding], figures: Sequence[Figure], o
     print(f"{len(findings)} checks: {len(findings) - failures} passed, {failures} failed", file=out)
 
 
-def examine(stack: DeployedStack, title: str, out: TextIO) -> int:
-    """Run every check on `stack`, print the report; 0 if all passed, else 1."""
+def examine(
+    stack: DeployedStack,
+    title: str,
+    out: TextIO,
+    probe: Callable[[DeployedStack], list[Finding]] | None = None,
+) -> int:
+    """Run every check on `stack` (and the probe, if given), print the report; 0 if all
+    passed, else 1."""
     findings = run_checks(stack)
+    if probe is not None:
+        findings.extend(probe(stack))
     report(title, findings, live_figures(stack), out)
     return 0 if all(finding.ok for finding in findings) else 1
 
@@ -139,21 +150,35 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         help="deploy this stack's config into the embedded emulator and check it (default: dev)",
     )
     parser.add_argument("--profile", help="AWS profile for --stack (default credential chain)")
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="also write the seed's test item and a poison item and follow them through "
+        "(devtools.probe); on the emulator the local stream runner plays the mapping",
+    )
     args = parser.parse_args(argv)
     try:
         if args.stack:
             stack = real_stack(args.stack, profile=args.profile)
-            return examine(stack, f"doctor: stack {args.stack} ({stack.aws.region}, AWS)", out)
+            title = f"doctor: stack {args.stack} ({stack.aws.region}, AWS)"
+            return examine(stack, title, out, run_probe if args.probe else None)
         with Emulator() as emulator:
             deployment = deploy(emulator, args.emulate)
             title = (
                 f"doctor: stack {args.emulate} deployed into the embedded emulator "
                 f"({emulator.endpoint}, account {deployment.account_id})"
             )
-            return examine(emulated_stack(deployment), title, out)
+            probe = _probe_with_local_mapping if args.probe else None
+            return examine(emulated_stack(deployment), title, out, probe)
     except (StackUnavailable, ConfigError, FileNotFoundError) as error:
         print(f"doctor: {error}", file=sys.stderr)
         return 2
+
+
+def _probe_with_local_mapping(stack: DeployedStack) -> list[Finding]:
+    """The probe on the emulator: the local stream runner processes while it waits."""
+    runner = local_mapping(stack)
+    return run_probe(stack, pump=runner.step)
 
 
 def _entry() -> Any:  # pragma: no cover - process entry point

@@ -42,8 +42,9 @@ LOOPBACK = "127.0.0.1"
 class Emulator:
     """A moto server on 127.0.0.1 and a free port, started and stopped with `with`."""
 
-    def __init__(self, region: str = DEFAULT_REGION):
+    def __init__(self, region: str = DEFAULT_REGION, port: int = 0):
         self.region = region
+        self.port = port  # 0: any free port (`make local --port` asks for a fixed one)
         self._server: ThreadedMotoServer | None = None
         self.endpoint = ""
 
@@ -54,7 +55,7 @@ class Emulator:
         # werkzeug logs one line per request at INFO; the checks make hundreds.
         if logging.getLogger("werkzeug").level == logging.NOTSET:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+        server = ThreadedMotoServer(ip_address=LOOPBACK, port=self.port, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
         self._server, self.endpoint = server, f"http://{host}:{port}"

@@ -14,11 +14,13 @@ Gaps filled:
   and never returns it. AWS returns it on every function: `LogFormat` (default `Text`),
   `LogGroup` (default `/aws/lambda/<name>`) and, for JSON, `ApplicationLogLevel` and
   `SystemLogLevel` (each defaulting to `INFO`).
-- DynamoDB stream records consumed by an event source mapping: on every write to a table
-  with a mapping, moto invokes the function (in Docker, which fails here) and then EMPTIES
-  the shard, so nothing can read the records back. In AWS a mapping is one more reader:
-  the stream keeps every record for 24 hours whoever reads it. The emulator does not run
-  mappings (the local stream runner plays the mapping), so the write only appends.
+- DynamoDB stream delivery: when a table has an event source mapping, moto runs the
+  function itself on every write (in Docker) and, whatever that returns, empties the
+  stream's shard (and then reuses sequence numbers). Without Docker every write logs
+  "error running docker" into the function's log group and its change is gone. AWS keeps
+  each record in the stream for 24 hours and the mapping reads it from there; here the
+  local stream runner (devtools.runner) is that mapping. So moto's own delivery is turned
+  off: records stay in the stream, in order, with unique sequence numbers.
 - DynamoDB stream retention: moto keeps records forever, answers an unknown shard id with
   an internal error (an assert) and a sequence number before the shard's first one with
   another. AWS trims records older than 24 hours: GetShardIterator or GetRecords at a
@@ -52,7 +54,7 @@ def install() -> None:
     if _installed:
         return
     _patch_lambda_logging_config()
-    _patch_mappings_keep_stream_records()
+    _keep_dynamodb_stream_records()
     _patch_stream_retention()
     _installed = True
 
@@ -99,15 +101,12 @@ def _patch_lambda_logging_config() -> None:
     LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
 
 
-def _patch_mappings_keep_stream_records() -> None:
-    original = LambdaBackend.send_dynamodb_items
+def _keep_dynamodb_stream_records() -> None:
+    def send_dynamodb_items(self: Any, function_arn: str, items: list[Any], source: str) -> str:
+        # Falsy: moto's StreamShard.add keeps the records only when delivery "returns" nothing.
+        return ""
 
-    @functools.wraps(original)
-    def send_dynamodb_items(self: Any, function_arn: str, items: list[Any], source: str) -> None:
-        # A falsy result: StreamShard.add keeps its records (it clears them on a truthy one).
-        return None
-
-    LambdaBackend.send_dynamodb_items = send_dynamodb_items  # type: ignore[method-assign,assignment]
+    LambdaBackend.send_dynamodb_items = send_dynamodb_items  # type: ignore[method-assign]
 
 
 class TrimmedDataAccessException(JsonRESTError):

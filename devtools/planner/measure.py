@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import io
 import json
@@ -27,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from devtools.function_code import function_module
+from devtools.function_logs import PYTHON_LEVELS, application_line
 from devtools.planner.errors import PlanError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,14 +34,6 @@ BENCH_RESULTS = ROOT / "bench" / "results.json"
 
 EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 # Lambda's application log levels -> the Python level the runtime sets on the root logger.
-PYTHON_LEVELS = {
-    "TRACE": logging.DEBUG,
-    "DEBUG": logging.DEBUG,
-    "INFO": logging.INFO,
-    "WARN": logging.WARNING,
-    "ERROR": logging.ERROR,
-    "FATAL": logging.CRITICAL,
-}
 # Which benchmark figure applies: at WARN and above the per-record INFO lines are off.
 BENCH_KEY_FOR_LEVEL = {
     "TRACE": "info",
@@ -140,29 +132,8 @@ def custom_metric_count() -> int:
 class LambdaJsonFormatter(logging.Formatter):
     """A log line as the Lambda Python runtime's JSON log format writes it."""
 
-    STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
-        "message",
-        "asctime",
-        "aws_request_id",
-    }
-
     def format(self, record: logging.LogRecord) -> str:
-        created = dt.datetime.fromtimestamp(record.created, tz=dt.UTC)
-        line: dict[str, Any] = {
-            "timestamp": created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-            "level": logging.getLevelName(record.levelno // 10 * 10),
-            "message": record.getMessage(),
-            "logger": record.name,
-            "requestId": SAMPLE_REQUEST_ID,
-        }
-        if record.exc_info and record.exc_info[0] is not None:
-            line["stackTrace"] = self.formatException(record.exc_info).splitlines()
-            line["errorType"] = record.exc_info[0].__name__
-            line["errorMessage"] = str(record.exc_info[1])
-        for key, value in record.__dict__.items():
-            if key not in self.STANDARD and key not in line and value is not None:
-                line[key] = value
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return application_line(record, SAMPLE_REQUEST_ID, record.created)
 
 
 class _ByteCounter(logging.Handler):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 
 from metrics import PRICE_CHANGES, STATUS_CHANGES
-from records import EVENT_NAMES, INSERT, MODIFY, REMOVE, Change
+from records import EVENT_NAMES, INSERT, MODIFY, REMOVE, Change, PoisonRecordError
 from settings import LOGGER_NAME
 
 TYPE_CHECKING = False  # typing is not imported at run time: it is cold-start time
@@ -267,6 +267,12 @@ def detect_modifications(change: Change, inv: Invocation) -> None:
                 change.new_value("status", ""),
             )
     if change.changed("price", 0):
+        # A price that is not a number can never be processed as a price change (the seed
+        # read it as "0" and announced a change that never happened): poison, quarantined.
+        new_image = change.new_image
+        raw_price = new_image.raw.get("price") if new_image is not None else None
+        if raw_price is not None and "N" not in raw_price:
+            raise PoisonRecordError(f"price is not a number: {raw_price!r}"[:200])
         inv.counts[PRICE_CHANGES] += 1
         if verbose:
             inv.note(

@@ -64,6 +64,13 @@ def fresh_deployment(emulator_only: Emulator) -> Callable[..., Deployment]:
 
 
 @pytest.fixture
+def moto_endpoint(emulator_only: Emulator) -> str:
+    """The emulator's endpoint, for tests that call AWS APIs directly (moto's default
+    account; tests keep apart by unique resource names)."""
+    return emulator_only.endpoint
+
+
+@pytest.fixture
 def through_pulumi_cli(
     emulator_only: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[[Deployment, str], None]:

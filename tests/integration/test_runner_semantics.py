@@ -1,0 +1,427 @@
+"""The local stream runner's event source mapping semantics, one by one, on a real
+(emulated) DynamoDB stream with fake handlers that fail in controlled ways. Time is a
+manual clock: nothing sleeps, and record age / timeouts are exact."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.clock import ManualClock
+from devtools.function_logs import CloudWatchLogsSink, log_stream_name
+from devtools.on_failure import RECORD_AGE_EXCEEDED, RETRY_ATTEMPTS_EXHAUSTED, destination_for
+from devtools.runner import OUTCOME_ERROR, OUTCOME_INVALID, OUTCOME_PARTIAL, OUTCOME_TIMEOUT
+from tests.support.runner_harness import (
+    build_runner,
+    function_arn,
+    function_config,
+    sequence_numbers,
+    succeed,
+    trigger_config,
+)
+from tests.support.stream_table import StreamTable
+
+pytestmark = pytest.mark.integration
+
+EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "shared" / "events"
+RECORDED_DESTINATION_MESSAGE = (
+    "localstack__localstack__test_lambda_integration_dynamodbstreams.snapshot__"
+    "report_batch_item_failures_destination_queue_messages.json"
+)
+
+
+def table_with(endpoint: str, count: int) -> tuple[StreamTable, list[str]]:
+    table = StreamTable.create(endpoint)
+    for index in range(count):
+        table.put(f"USER#{index}", name=f"user {index}")
+    return table, [record["dynamodb"]["SequenceNumber"] for record in table.ground_truth()]
+
+
+def test_batches_hold_at_most_batch_size_records_in_stream_order(moto_endpoint: str) -> None:
+    table, truth = table_with(moto_endpoint, 25)
+    runner, recorder = build_runner(table, succeed, trigger=trigger_config(batch_size=10))
+
+    summary = runner.run_until_drained(timeout_seconds=60)
+
+    assert recorder.batches() == [truth[:10], truth[10:20], truth[20:]]
+    assert (summary.invocations, summary.records_succeeded, summary.unaccounted) == (3, 25, 0)
+    assert summary.drained and summary.iterator_age_ms == 0
+
+
+def test_batching_window_waits_for_a_fuller_batch_unless_it_is_full(moto_endpoint: str) -> None:
+    table, truth = table_with(moto_endpoint, 3)
+    clock = ManualClock()
+    trigger = trigger_config(batch_size=10, max_batching_window_seconds=5)
+    runner, recorder = build_runner(table, succeed, trigger=trigger, clock=clock)
+
+    runner.step()
+    clock.advance(4.9)
+    runner.step()
+    assert recorder.batches() == [], "invoked before the window closed"
+    clock.advance(0.2)
+    runner.step()
+    assert recorder.batches() == [truth]
+
+    for index in range(3, 15):
+        table.put(f"USER#{index}")
+    more = [record["dynamodb"]["SequenceNumber"] for record in table.ground_truth()][3:]
+    runner.step()
+    assert recorder.batches()[1:] == [more[:10]], "a full batch must not wait for the window"
+    runner.step()
+    assert len(recorder.batches()) == 2, "the last 2 records must wait for the window"
+    clock.advance(5)
+    runner.step()
+    assert recorder.batches()[2:] == [more[10:]]
+
+
+def test_partial_failure_redelivers_from_the_lowest_reported_sequence_number(
+    moto_endpoint: str,
+) -> None:
+    table, truth = table_with(moto_endpoint, 10)
+    calls: list[list[str]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        numbers = sequence_numbers(event)
+        calls.append(numbers)
+        if len(calls) == 1:  # reported out of order: the lowest one must win
+            failed = [numbers[6], numbers[3]]
+            return {"batchItemFailures": [{"itemIdentifier": number} for number in failed]}
+        return {"batchItemFailures": []}
+
+    runner, recorder = build_runner(table, handler, trigger=trigger_config(batch_size=10))
+    summary = runner.run_until_drained(timeout_seconds=60)
+
+    assert recorder.batches() == [truth, truth[3:]]
+    assert recorder.invoked[0].outcome == OUTCOME_PARTIAL
+    assert recorder.invoked[0].failed_at == 3
+    assert summary.records_redelivered == 7
+    assert summary.retries == 0, "progress (records before the failure) is not a retry"
+    assert summary.records_succeeded == 10 and summary.destination_batches == 0
+
+
+def test_a_raised_error_retries_the_whole_batch(moto_endpoint: str) -> None:
+    table, truth = table_with(moto_endpoint, 4)
+    calls: list[list[str]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(sequence_numbers(event))
+        if len(calls) == 1:
+            raise RuntimeError("downstream unavailable")
+        return {"batchItemFailures": []}
+
+    trigger = trigger_config(batch_size=10, bisect_on_error=False)
+    runner, recorder = build_runner(table, handler, trigger=trigger)
+    summary = runner.run_until_drained(timeout_seconds=60)
+
+    assert recorder.batches() == [truth, truth]
+    assert recorder.invoked[0].outcome == OUTCOME_ERROR
+    error_lines = [json.loads(line.message) for line in recorder.invoked[0].result.lines[1:-1]]
+    assert error_lines[-1]["errorType"] == "RuntimeError"
+    assert error_lines[-1]["requestId"] == recorder.invoked[0].result.request_id
+    assert (summary.retries, summary.records_succeeded, summary.destination_batches) == (1, 4, 0)
+
+
+def poison_raiser(poison: str) -> Any:
+    """A handler that raises whenever the batch holds the poison sequence number."""
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if poison in sequence_numbers(event):
+            raise ValueError(f"cannot process {poison}")
+        return {"batchItemFailures": []}
+
+    return handler
+
+
+def test_bisect_splits_a_failing_batch_first_half_first_without_using_retries(
+    moto_endpoint: str,
+) -> None:
+    table, truth = table_with(moto_endpoint, 10)
+    trigger = trigger_config(batch_size=10, bisect_on_error=True, retry_attempts=3)
+    runner, recorder = build_runner(table, poison_raiser(truth[7]), trigger=trigger)
+
+    summary = runner.run_until_drained(timeout_seconds=60)
+
+    poison = [truth[7]]
+    assert (
+        recorder.batches()
+        == [
+            truth,
+            truth[:5],
+            truth[5:],
+            truth[5:8],
+            truth[5:7],
+            poison,  # the first delivery of the record on its own
+            poison,  # + retryAttempts (3) retries: the splits used none of them
+            poison,
+            poison,
+            truth[8:],
+        ]
+    )
+    (discarded,) = recorder.discarded
+    info = discarded.message["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
+        truth[7],
+        truth[7],
+        1,
+    )
+    assert discarded.message["requestContext"]["approximateInvokeCount"] == 4
+    assert discarded.message["responseContext"]["functionError"] == "Unhandled"
+    assert (summary.bisections, summary.retries) == (3, 3)
+    assert (summary.records_succeeded, summary.records_sent_to_destination) == (9, 1)
+    assert table.failure_messages() == [discarded.message]
+
+
+def _shape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _shape(inner) for key, inner in value.items()}
+    return type(value).__name__
+
+
+def test_retry_exhaustion_sends_the_on_failure_message_aws_sent_in_the_same_run(
+    moto_endpoint: str,
+) -> None:
+    """The recorded AWS run: BatchSize 3, MaximumRetryAttempts 3, ReportBatchItemFailures,
+    six items of which the last one always fails. AWS delivered it 5 times and sent one
+    on-failure message with approximateInvokeCount 4 and batchSize 1."""
+    table = StreamTable.create(moto_endpoint)
+    for index in range(6):
+        table.put(f"testId{index}", should_fail=index == 5)
+    truth = table.ground_truth()
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        failed = [
+            {"itemIdentifier": record["dynamodb"]["SequenceNumber"]}
+            for record in event["Records"]
+            if record["dynamodb"]["NewImage"]["should_fail"]["BOOL"]
+        ]
+        return {"batchItemFailures": failed}
+
+    trigger = trigger_config(batch_size=3, retry_attempts=3, bisect_on_error=False)
+    runner, recorder = build_runner(table, handler, trigger=trigger)
+    summary = runner.run_until_drained(timeout_seconds=60)
+
+    failing = truth[5]["dynamodb"]["SequenceNumber"]
+    deliveries = sum(batch.count(failing) for batch in recorder.batches())
+    assert deliveries == 5
+    (message,) = table.failure_messages()
+    recorded = json.loads((EVENTS / RECORDED_DESTINATION_MESSAGE).read_text(encoding="utf-8-sig"))[
+        "Messages"
+    ][0]["Body"]
+    assert _shape(message) == _shape(recorded)
+    assert message["requestContext"]["condition"] == RETRY_ATTEMPTS_EXHAUSTED
+    assert message["requestContext"]["approximateInvokeCount"] == 4
+    assert message["requestContext"]["functionArn"] == function_arn(function_config())
+    assert message["requestContext"]["requestId"] == recorder.invoked[-1].result.request_id
+    assert message["responseContext"] == recorded["responseContext"]
+    assert message["version"] == recorded["version"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", message["timestamp"])
+    info = message["DDBStreamBatchInfo"]
+    assert info["shardId"] == table.shard_id()
+    assert info["streamArn"] == table.stream_arn
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
+        failing,
+        failing,
+        1,
+    )
+    for key in ("approximateArrivalOfFirstRecord", "approximateArrivalOfLastRecord"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", info[key])
+    # The pointer is enough to read the discarded record back from the stream.
+    (read_back,) = table.read(info["shardId"], "AT_SEQUENCE_NUMBER", failing, info["batchSize"])
+    assert read_back == truth[5]
+    assert (summary.records_succeeded, summary.records_sent_to_destination) == (5, 1)
+
+
+def test_a_failing_batch_is_discarded_once_its_oldest_record_is_too_old(
+    moto_endpoint: str,
+) -> None:
+    table, truth = table_with(moto_endpoint, 3)
+    clock = ManualClock()
+
+    def slow_failure(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        clock.advance(25)  # each attempt takes 25 s, within the 30 s timeout
+        raise RuntimeError("still failing")
+
+    trigger = trigger_config(retry_attempts=-1, max_record_age_seconds=60, bisect_on_error=False)
+    runner, recorder = build_runner(table, slow_failure, trigger=trigger, clock=clock)
+    summary = runner.run_until_drained(timeout_seconds=600)
+
+    # Attempts start at ages ~0, 25 and 50 s; at 75 s the batch is discarded, not invoked.
+    assert recorder.batches() == [truth] * 3
+    (discarded,) = recorder.discarded
+    assert discarded.condition == RECORD_AGE_EXCEEDED
+    assert discarded.message["requestContext"]["approximateInvokeCount"] == 3
+    assert discarded.message["DDBStreamBatchInfo"]["batchSize"] == 3
+    assert summary.failure_messages == {RECORD_AGE_EXCEEDED: 1}
+
+
+def test_a_record_already_too_old_is_discarded_without_an_invocation(moto_endpoint: str) -> None:
+    table, truth = table_with(moto_endpoint, 2)
+    clock = ManualClock(start=time.time() + 61)
+    trigger = trigger_config(max_record_age_seconds=60)
+    runner, _ = build_runner(table, succeed, trigger=trigger, clock=clock)
+
+    summary = runner.run_until_drained(timeout_seconds=60)
+
+    assert summary.invocations == 0
+    (message,) = table.failure_messages()
+    assert message["requestContext"]["condition"] == RECORD_AGE_EXCEEDED
+    assert message["requestContext"]["approximateInvokeCount"] == 0
+    assert message["responseContext"] == {
+        "statusCode": None,
+        "executedVersion": None,
+        "functionError": None,
+    }
+    assert message["DDBStreamBatchInfo"]["startSequenceNumber"] == truth[0]
+    assert message["DDBStreamBatchInfo"]["endSequenceNumber"] == truth[1]
+
+
+@pytest.mark.parametrize(
+    "failures",
+    [
+        [{"itemIdentifier": ""}],
+        [{"itemIdentifier": None}],
+        [{"itemIdentifier": 123}],
+        [{"foo": "FIRST"}],  # misnamed key
+        [{"itemIdentifier": "99999999999999999999999"}],  # not in the batch
+        "not-a-list",
+    ],
+    ids=["empty", "null", "not-a-string", "misnamed-key", "not-in-batch", "not-a-list"],
+)
+def test_an_unusable_item_identifier_fails_the_whole_batch(
+    moto_endpoint: str, failures: Any
+) -> None:
+    table, truth = table_with(moto_endpoint, 3)
+    calls: list[list[str]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(sequence_numbers(event))
+        if len(calls) > 1:
+            return {"batchItemFailures": []}
+        if isinstance(failures, list) and "foo" in failures[0]:
+            return {"batchItemFailures": [{"foo": calls[0][0]}]}
+        return {"batchItemFailures": failures}
+
+    trigger = trigger_config(batch_size=10, bisect_on_error=False)
+    runner, recorder = build_runner(table, handler, trigger=trigger)
+    summary = runner.run_until_drained(timeout_seconds=60)
+
+    assert recorder.batches() == [truth, truth]
+    assert recorder.invoked[0].outcome == OUTCOME_INVALID
+    assert summary.retries == 1
+
+
+@pytest.mark.parametrize(
+    "response",
+    [None, {}, [], {"batchItemFailures": None}, {"batchItemFailures": []}, {"statusCode": 200}],
+    ids=["null", "empty-object", "empty-list", "null-list", "empty-failures", "seed-response"],
+)
+def test_responses_without_item_failures_are_success(moto_endpoint: str, response: Any) -> None:
+    table, truth = table_with(moto_endpoint, 3)
+    runner, recorder = build_runner(table, lambda event, context: response)
+
+    summary = runner.run_until_drained(timeout_seconds=60)
+
+    assert recorder.batches() == [truth]
+    assert summary.records_succeeded == 3 and summary.retries == 0
+
+
+def test_a_handler_running_past_the_timeout_fails_the_whole_batch(moto_endpoint: str) -> None:
+    table, truth = table_with(moto_endpoint, 3)
+    clock = ManualClock()
+    remaining: list[int] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        remaining.append(context.get_remaining_time_in_millis())
+        if len(remaining) == 1:
+            clock.advance(31)  # past the 30 s timeout; its (success) response is discarded
+        return {"batchItemFailures": []}
+
+    trigger = trigger_config(bisect_on_error=False)
+    runner, recorder = build_runner(table, handler, trigger=trigger, clock=clock)
+    summary = runner.run_until_drained(timeout_seconds=600)
+
+    assert function_config().timeout_seconds == 30
+    assert remaining == [30_000, 30_000]
+    assert recorder.batches() == [truth, truth]
+    assert recorder.invoked[0].outcome == OUTCOME_TIMEOUT
+    messages = [line.message for line in recorder.invoked[0].result.lines]
+    assert any("Task timed out after 30.00 seconds" in message for message in messages)
+    assert json.loads(messages[-1])["record"]["status"] == "timeout"
+    assert (summary.retries, summary.records_succeeded) == (1, 3)
+
+
+def test_function_log_lines_reach_the_log_group_in_lambda_json_format(moto_endpoint: str) -> None:
+    import logging
+
+    table, _ = table_with(moto_endpoint, 2)
+    function = function_config(name=f"fn-{table.name}")
+    group = f"/aws/lambda/{function.name}"
+    logs = table.aws("logs")
+    logs.create_log_group(logGroupName=group)
+    stream = log_stream_name(time.time())
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        for record in event["Records"]:
+            logging.getLogger("stream_processor").info(
+                "Processing %s", record["eventName"], extra={"sequenceNumber": "x"}
+            )
+        return {"batchItemFailures": []}
+
+    sink = CloudWatchLogsSink(logs, group, stream)
+    runner, recorder = build_runner(table, handler, function=function, sinks=[sink])
+    runner.run_until_drained(timeout_seconds=60)
+
+    assert re.fullmatch(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}", stream)
+    events = logs.get_log_events(logGroupName=group, logStreamName=stream)["events"]
+    documents = [json.loads(event["message"]) for event in events]
+    request_id = recorder.invoked[0].result.request_id
+    assert documents[0] == {
+        "time": documents[0]["time"],
+        "type": "platform.start",
+        "record": {
+            "requestId": request_id,
+            "functionArn": function_arn(function),
+            "version": "$LATEST",
+        },
+    }
+    assert documents[1]["message"] == "Processing INSERT"
+    assert documents[1]["level"] == "INFO"
+    assert documents[1]["logger"] == "stream_processor"
+    assert documents[1]["requestId"] == request_id
+    assert documents[1]["sequenceNumber"] == "x"
+    assert documents[-1]["type"] == "platform.report"
+    assert len(documents) == 4
+
+
+def test_on_failure_messages_can_go_to_an_sns_topic(moto_endpoint: str) -> None:
+    table, truth = table_with(moto_endpoint, 1)
+    sns, sqs = table.aws("sns"), table.aws("sqs")
+    topic = sns.create_topic(Name=f"{table.name}-failures")["TopicArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=table.queue_url, AttributeNames=["QueueArn"])
+    sns.subscribe(  # the queue reads what the topic receives, as published
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    trigger = trigger_config(retry_attempts=0, bisect_on_error=False)
+    destination = destination_for("sns", topic, sns)
+    runner, recorder = build_runner(
+        table, poison_raiser(truth[0]), trigger=trigger, destination=destination
+    )
+
+    runner.run_until_drained(timeout_seconds=60)
+
+    (discarded,) = recorder.discarded
+    assert table.failure_messages() == [discarded.message]
+    assert discarded.message["DDBStreamBatchInfo"]["startSequenceNumber"] == truth[0]
+
+
+def test_an_unknown_destination_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown failure destination kind 'kafka'"):
+        destination_for("kafka", "somewhere", None)

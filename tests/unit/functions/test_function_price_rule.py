@@ -1,0 +1,46 @@
+"""A price change to a value that is not a number is poison: the seed read such a price as
+"0" (``.get('N', '0')``) and announced a price change that never happened. It can never be
+processed as a price change, however often it is retried, so it is quarantined whole."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import quarantine
+from function_helpers import FakeSender, stream_record
+
+KEYS = {"PK": {"S": "PRODUCT#p3"}, "SK": {"S": "DETAILS"}}
+
+
+def batch(*records: dict[str, Any]) -> dict[str, Any]:
+    return {"Records": list(records)}
+
+
+@pytest.mark.parametrize("price", [{"S": "free"}, {"BOOL": True}, {"NULL": True}, {"M": {}}])
+def test_a_price_changed_to_a_non_number_is_quarantined(run_batch: Any, price: Any) -> None:
+    old = {**KEYS, "price": {"N": "19.99"}}
+    poison = stream_record("MODIFY", keys=KEYS, old=old, new={**KEYS, "price": price}, seq="2")
+    later = stream_record("MODIFY", keys=KEYS, old=old, new={**KEYS, "price": {"N": "9"}}, seq="3")
+    sender = FakeSender()
+
+    run = run_batch(batch(poison, later), sender=sender)
+
+    assert run.response == {"batchItemFailures": []}
+    assert (run.emf["RecordsQuarantined"], run.emf["RecordsProcessed"]) == (1, 1)
+    assert run.emf["PriceChanges"] == 1  # only the real one
+    (parsed,), _ = quarantine.reassemble(sender.batches[0])
+    assert parsed.record == poison
+    assert "price is not a number" in parsed.reason
+
+
+def test_numeric_and_absent_prices_are_not_poison(run_batch: Any) -> None:
+    old = {**KEYS, "price": {"N": "19.99"}}
+    records = [
+        stream_record("MODIFY", keys=KEYS, old=old, new={**KEYS, "price": {"N": "17.99"}}),
+        stream_record("MODIFY", keys=KEYS, old=old, new=dict(KEYS), seq="101"),  # removed: 0
+    ]
+    sender = FakeSender()
+    run = run_batch(batch(*records), sender=sender)
+    assert run.emf["RecordsQuarantined"] == 0 and sender.batches == []
+    assert run.emf["PriceChanges"] == 2
