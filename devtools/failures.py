@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devtools.function_code import function_module
+from devtools.on_failure import is_on_failure_message
 
 quarantine = function_module("quarantine")
 
@@ -134,7 +135,7 @@ def parse(message: ReceivedMessage) -> Parsed:
         return UnknownMessage(message.message_id, f"not JSON ({error})", preview)
     if not isinstance(document, dict):
         return UnknownMessage(message.message_id, "not a JSON object", preview)
-    if BATCH_INFO in document:
+    if is_on_failure_message(document):
         return _pointer(message.message_id, document, preview)
     if document.get("kind") == quarantine.KIND:
         return _quarantine_part(message.message_id, document, preview)

@@ -51,7 +51,7 @@ from devtools.redrive_inventory import (
 from devtools.replay import (
     FAILED,
     HELD_BACK,
-    QUARANTINED_AGAIN,
+    POISON,
     REPLAYED,
     STILL_FAILING,
     UNCERTAIN,
@@ -406,7 +406,7 @@ def print_summary(
         print(f"  replayed: {tally[REPLAYED]} record(s)", file=out)
         print(
             f"  still failing: {failing} record(s) ({tally[FAILED]} failed, "
-            f"{tally[QUARANTINED_AGAIN]} quarantined again, {tally[HELD_BACK]} held back behind "
+            f"{tally[POISON]} poison, {tally[HELD_BACK]} held back behind "
             f"a failure of the same item, {tally[UNCERTAIN]} uncertain)"
             + (f"; {not_tried} not replayed (run stopped)" if not_tried else ""),
             file=out,

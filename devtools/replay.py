@@ -15,13 +15,14 @@ replayed (as the mapping's `bisectOnError` does), down to the single record that
 Batches hold at most the trigger's `batchSize` records and Lambda's 6 MB payload.
 
 Poison records: the handler quarantines a record it can never process and carries on
-(its answer does not list it). Run locally, the quarantine sender is this module's, so
-exactly which records were quarantined again is known: they are "still failing", nothing
-is sent. The deployed function sends them to its failure destination itself (a new
-message with the same quarantine id); its answer only tells how many (the
-`RecordsQuarantined` count of its EMF line, in the log tail). So on AWS a quarantined record
-is replayed in a batch of its own, and when a batch of several records reports a
-quarantine, none of them is counted as replayed (their messages are kept).
+(its answer does not list it). Such a record is "poison": still failing, and the messages
+holding it are kept. Run locally, the quarantine sender is this module's, so exactly which
+records are poison is known, and nothing is sent. The deployed function sends them to its
+failure destination itself (a new message with the same quarantine id, which the tool
+treats as the same record); its answer only tells how many (the `RecordsQuarantined` count
+of its EMF line, in the log tail). So on AWS a quarantined record is replayed in a batch
+of its own, and when a batch of several records reports a quarantine, none of them is
+counted as replayed ("uncertain": their messages are kept).
 """
 
 from __future__ import annotations
@@ -38,23 +39,23 @@ from typing import Any, Protocol
 from botocore.config import Config
 
 from devtools.function_code import function_module
+from devtools.stream_event import MAX_PAYLOAD_BYTES, record_bytes, stream_event
 
 
 def event_json(records: Sequence[Any]) -> str:
     """The event the mapping hands the function, as compact JSON (what the payload limit counts)."""
-    return json.dumps({"Records": list(records)}, separators=(",", ":"))
+    return json.dumps(stream_event(records), separators=(",", ":"))
 
 
-# Lambda's synchronous invocation payload limit, and what the event adds around the records.
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+# What the event adds around the records, within Lambda's payload limit.
 EVENT_OVERHEAD_BYTES = len(event_json([]))
 # Outcomes of one record.
 REPLAYED = "replayed"
 FAILED = "failed"
-QUARANTINED_AGAIN = "quarantined again"
+POISON = "poison"
 HELD_BACK = "held back"
 UNCERTAIN = "uncertain"
-STILL_FAILING = (FAILED, QUARANTINED_AGAIN, HELD_BACK, UNCERTAIN)
+STILL_FAILING = (FAILED, POISON, HELD_BACK, UNCERTAIN)
 QUARANTINED_METRIC = "RecordsQuarantined"
 SOURCE_POINTER = "pointer"
 SOURCE_QUARANTINE = "quarantine"
@@ -160,7 +161,7 @@ class LocalHandler:
         logger.propagate = False  # the handler's log lines would break the progress line
         try:
             response = self.handler.process_event(
-                {"Records": list(records)},
+                stream_event(records),
                 None,
                 router=self.router,
                 sender=capture,
@@ -288,11 +289,6 @@ def _answer(
 # --------------------------------------------------------------------------- replaying
 
 
-def record_bytes(record: Any) -> int:
-    """A record's share of the event: its compact JSON and a separator."""
-    return len(json.dumps(record, separators=(",", ":"))) + 1
-
-
 def quarantine_id(record: Any) -> str:
     """The id the function gives this record when it quarantines it."""
     quarantine = function_module("quarantine")
@@ -407,7 +403,7 @@ class Replay:
     ) -> Outcome:
         if ambiguous:
             if size == 1:
-                return Outcome(QUARANTINED_AGAIN, "the function quarantined it again")
+                return Outcome(POISON, "the function quarantined it again")
             return Outcome(
                 UNCERTAIN,
                 f"the function quarantined {result.requarantined_count} of the {size} records "
@@ -416,5 +412,5 @@ class Replay:
         if result.requarantined:
             key = record.sequence_number or quarantine_id(record.record)
             if key in result.requarantined:
-                return Outcome(QUARANTINED_AGAIN, result.requarantined[key])
+                return Outcome(POISON, result.requarantined[key])
         return Outcome(REPLAYED)

@@ -24,7 +24,6 @@ one that was in the batch would lose it), and the count is shown next to the bat
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from devtools.failures import STREAM_RETENTION, BatchPointer
+from devtools.stream_event import creation_time, lambda_record
 
 RECOVERED = "recovered"
 PARTIAL = "partially expired"
@@ -49,8 +49,6 @@ MAX_ITERATOR_RENEWALS = 5
 TRIMMED = "TrimmedDataAccessException"
 NOT_FOUND = "ResourceNotFoundException"
 EXPIRED_ITERATOR = "ExpiredIteratorException"
-EVENT_SOURCE = "aws:dynamodb"
-IMAGE_FIELDS = ("Keys", "NewImage", "OldImage")
 
 
 @dataclass
@@ -236,51 +234,7 @@ def _scan(
     return found, True, ""
 
 
-def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
-    """A GetRecords record as Lambda delivers it: ApproximateCreationDateTime in epoch
-    seconds (boto3 gives a datetime), B/BS values as base64 text (boto3 gives bytes), and
-    the stream ARN as eventSourceARN."""
-    ddb = dict(record.get("dynamodb") or {})
-    created = ddb.get("ApproximateCreationDateTime")
-    if isinstance(created, dt.datetime):
-        ddb["ApproximateCreationDateTime"] = created.timestamp()
-    for name in IMAGE_FIELDS:
-        if name in ddb:
-            ddb[name] = {key: _attribute_json(value) for key, value in ddb[name].items()}
-    converted = {
-        "eventID": record.get("eventID"),
-        "eventName": record.get("eventName"),
-        "eventVersion": record.get("eventVersion"),
-        "eventSource": record.get("eventSource", EVENT_SOURCE),
-        "awsRegion": record.get("awsRegion", region),
-        "dynamodb": ddb,
-        "eventSourceARN": stream_arn,
-    }
-    if "userIdentity" in record:  # TTL deletions
-        converted["userIdentity"] = dict(record["userIdentity"])
-    return converted
-
-
-def _attribute_json(value: dict[str, Any]) -> dict[str, Any]:
-    (tag, inner), *_ = value.items()
-    if tag == "B":
-        return {"B": _base64(inner)}
-    if tag == "BS":
-        return {"BS": [_base64(item) for item in inner]}
-    if tag == "M":
-        return {"M": {key: _attribute_json(item) for key, item in inner.items()}}
-    if tag == "L":
-        return {"L": [_attribute_json(item) for item in inner]}
-    return {tag: inner}
-
-
-def _base64(value: bytes | str) -> str:
-    return base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
-
-
 def created_at(record: dict[str, Any]) -> dt.datetime | None:
-    """A Lambda-form record's ApproximateCreationDateTime (epoch seconds) as a UTC time."""
-    created = (record.get("dynamodb") or {}).get("ApproximateCreationDateTime")
-    if isinstance(created, int | float) and not isinstance(created, bool):
-        return dt.datetime.fromtimestamp(created, dt.UTC)
-    return None
+    """A record's ApproximateCreationDateTime as a UTC time."""
+    seconds = creation_time(record)
+    return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC)

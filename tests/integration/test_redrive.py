@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -27,6 +28,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from devtools.emulator import Deployment, Emulator, deploy
 from devtools.function_code import function_module
+from devtools.local_mapping import local_mapping
 from devtools.redrive import (
     EXIT_LEFT,
     EXIT_OK,
@@ -37,8 +39,10 @@ from devtools.redrive import (
     main,
     redrive,
 )
+from devtools.redrive_demo import DownstreamOutage
 from devtools.redrive_inventory import COMPLETE, KIND_UNKNOWN, MISSING_PARTS
-from devtools.replay import FAILED, HELD_BACK, QUARANTINED_AGAIN, REPLAYED, LocalHandler
+from devtools.replay import FAILED, HELD_BACK, POISON, REPLAYED, LocalHandler
+from devtools.runner import Summary
 from devtools.stacks import emulated_stack
 from devtools.stream_readback import EXPIRED, PARTIAL, RECOVERED
 from tests.support.failure_messages import (
@@ -109,6 +113,150 @@ def by_pk(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 @pytest.fixture
 def deployment(fresh_deployment: Callable[..., Deployment]) -> Deployment:
     return fresh_deployment()
+
+
+def run_through_outage(deployment: Deployment, outage: str) -> Summary:
+    """The stack's mapping, run by the local stream runner over what was written, while a
+    downstream service is down for `outage`'s changes: its batches run out of retries and
+    the runner sends the on-failure pointers; poison records are quarantined by the real
+    function (it sends to the failure queue itself)."""
+    runner = local_mapping(emulated_stack(deployment))
+    runner.function.handler = DownstreamOutage(runner.function.handler, outage)
+    summary = runner.run_until_drained(timeout_seconds=60)
+    assert summary.drained and summary.unaccounted == 0
+    return summary
+
+
+def the_fix(seen: Seen) -> Any:
+    """The function after the fix: its routes process every record (and record them)."""
+    fixed = routes.Router()
+    fixed.add(routes.ANY, routes.ANY, seen)
+    return fixed
+
+
+def write_sample(deployment: Deployment) -> None:
+    """Seven records: the third is poison (the function quarantines it), the fourth is the
+    first of three USER#u2 changes (the outage)."""
+    put_items(deployment, ("PRODUCT#1", "METADATA"))
+    put_items(deployment, ("PRODUCT#2", "METADATA"), price="9.99")
+    put_items(deployment, ("PRODUCT#2", "METADATA"), price="free")  # poison: quarantined
+    put_items(deployment, ("USER#u2", "PROFILE"), ("PRODUCT#3", "METADATA"))
+    put_items(deployment, ("USER#u2", "ORDER#o1"))
+    put_items(deployment, ("USER#u2", "PROFILE"), status="suspended")
+
+
+def test_runner_failures_are_listed_archived_replayed_and_gone_after_the_fix(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    write_sample(deployment)
+    stream = stream_records(deployment)
+    summary = run_through_outage(deployment, "USER#u2")
+    assert summary.destination_batches >= 1 and summary.quarantined == 1
+    poison = stream[2]["dynamodb"]["SequenceNumber"]
+
+    archive = tmp_path / "failed.jsonl"
+    result, output = run(deployment, archive=archive)
+
+    assert result.exit_code == EXIT_OK and result.inventory is not None
+    kinds = sorted((state.kind, state.status) for state in result.inventory.messages)
+    assert kinds == [("pointer", RECOVERED)] * summary.destination_batches + [
+        ("quarantine", COMPLETE)
+    ]
+    assert "reason: price is not a number: {'S': 'free'}" in output
+    lines = [json.loads(line) for line in archive.read_text().splitlines()]
+    pointed = [line for line in lines if line["source"] == "pointer"]
+    assert len(pointed) == summary.records_sent_to_destination
+    by_number = {record["dynamodb"]["SequenceNumber"]: record for record in stream}
+    assert all(line["record"] == by_number[line["sequenceNumber"]] for line in pointed)
+    (quarantined,) = [line for line in lines if line["source"] == "quarantine"]
+    assert quarantined["sequenceNumber"] == poison
+    assert quarantined["record"] == by_number[poison]
+    assert queue_counts(deployment) == (summary.destination_batches + 1, 0)
+
+    seen = Seen()  # replayed before anything is fixed: the outage is still on
+    result, output = run(deployment, router(seen, broken="USER#u2"), replay=True)
+
+    failing = {
+        key.rsplit("#", 1)[1]: outcome.status
+        for key, outcome in result.outcomes.items()
+        if outcome.status != REPLAYED
+    }
+    u2 = [r["dynamodb"]["SequenceNumber"] for r in stream if "USER#u2" in json.dumps(r)]
+    # profile, order, profile again: the order is another item, the profile's second change
+    # waits behind its first
+    assert failing == {u2[0]: FAILED, u2[1]: FAILED, u2[2]: HELD_BACK, poison: POISON}
+    assert result.exit_code == EXIT_LEFT
+    assert "USER#u2" not in [pk for pk, _ in seen.records]
+
+    seen = Seen()
+    result, output = run(deployment, the_fix(seen), replay=True)
+
+    assert result.exit_code == EXIT_OK, output
+    assert queue_counts(deployment) == (0, 0)
+    assert set(number for _, number in seen.records) >= {*u2, poison}
+    numbers = [int(number) for _, number in seen.records]
+    assert numbers == sorted(numbers)
+
+
+def test_runner_failures_past_retention_are_reported_not_skipped(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    write_sample(deployment)
+    summary = run_through_outage(deployment, "USER#u2")
+    age_stream(deployment, hours=25)
+
+    result, output = run(deployment, the_fix(Seen()), replay=True)
+
+    assert result.inventory is not None
+    pointers = result.inventory.by_kind("pointer")
+    assert [state.status for state in pointers] == [EXPIRED] * summary.destination_batches
+    assert output.count("these records are gone from the stream") == len(pointers)
+    assert f"expired: {len(pointers)} message(s)" in output
+    assert result.exit_code == EXIT_LEFT
+    assert queue_counts(deployment) == (len(pointers), 0)  # the quarantined one replayed
+
+    archive = tmp_path / "lost.jsonl"
+    result, output = run(deployment, archive=archive, drop_expired=True)
+
+    lines = [json.loads(line) for line in archive.read_text().splitlines()]
+    assert [line["status"] for line in lines] == [EXPIRED] * len(pointers)
+    assert sum(line["batchSize"] for line in lines) == summary.records_sent_to_destination
+    assert len(result.dropped) == len(pointers) and queue_counts(deployment) == (0, 0)
+
+
+def test_an_interrupted_replay_of_runner_failures_loses_no_message(
+    fresh_deployment: Callable[..., Deployment],
+) -> None:
+    deployment = fresh_deployment(trigger={"batchSize": 2})
+    write_sample(deployment)
+    summary = run_through_outage(deployment, "USER#u2")
+    messages = summary.destination_batches + summary.quarantined
+    assert messages >= 3
+    seen = Seen()
+    interrupted = site(deployment, the_fix(seen))
+    interrupted.target = Interrupting(interrupted.target, at=2)  # type: ignore[arg-type]
+
+    with pytest.raises(KeyboardInterrupt):
+        redrive(interrupted, Options(replay=True, wait_seconds=0), io.StringIO(), io.StringIO())
+
+    visible, in_flight = queue_counts(deployment)
+    assert in_flight == 0 and 1 <= messages - visible < messages  # some done, the rest back
+    result, _ = run(deployment, the_fix(seen), replay=True)
+    assert result.exit_code == EXIT_OK
+    assert len(result.deleted) == visible
+    assert queue_counts(deployment) == (0, 0)
+
+
+def test_make_redrive_without_a_stack_demonstrates_the_whole_cycle(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--replay", "--wait", "0"]) == EXIT_LEFT  # the poison record stays
+    output = capsys.readouterr().out
+    assert "on-failure (RetryAttemptsExhausted)" in output  # produced by the runner
+    assert "== The outage is over (the fix is deployed): redrive" in output
+    assert re.search(r"replayed: \d+ record\(s\)", output)
+    assert "still failing: 1 record(s) (0 failed, 1 poison" in output
+    assert "price is not a number" in output
 
 
 def test_list_shows_every_message_and_leaves_them_all_in_the_queue(
@@ -199,12 +347,12 @@ def test_replay_keeps_what_still_fails_and_empties_the_queue_after_the_fix(
         sequence[2]: FAILED,  # the first USER#broken change
         sequence[3]: REPLAYED,  # PRODUCT#3 carries on
         sequence[4]: HELD_BACK,  # the later USER#broken change waits behind the first
-        sequence[5]: QUARANTINED_AGAIN,
+        sequence[5]: POISON,
     }
     assert result.deleted == [healthy_id]
     assert result.exit_code == EXIT_LEFT
     assert "downstream refused USER#broken" in output
-    assert "still failing: 3 record(s) (1 failed, 1 quarantined again, 1 held back" in output
+    assert "still failing: 3 record(s) (1 failed, 1 poison, 1 held back" in output
     assert queue_counts(deployment) == (1 + len(poison_ids), 0)
 
     seen = Seen()

@@ -1,16 +1,18 @@
 """Failure-destination traffic for redrive tests, on a stack deployed into the emulator.
 
 Items are written to the deployed table (so their records are really in its stream), and
-the two kinds of failure message are put in the failure queue in exactly the shapes their
-writers use: the mapping's on-failure document as AWS sends it (the recorded example in
-tests/fixtures/shared/events/localstack__..._destination_queue_messages.json), and the
-function's quarantine messages built by functions/stream_processor/quarantine.py itself.
+failure messages are put in the failure queue exactly as their writers build them: the
+mapping's on-failure document by devtools.on_failure (the local stream runner's, AWS's
+recorded format), the function's quarantine messages by
+functions/stream_processor/quarantine.py. For placing a precise message next to others in
+a test; tests/integration/test_redrive.py also has the runner produce them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -19,7 +21,8 @@ from moto.dynamodb.models import dynamodb_backends
 
 from devtools.emulator import Deployment
 from devtools.function_code import function_module
-from devtools.stream_readback import lambda_record
+from devtools.on_failure import RETRY_ATTEMPTS_EXHAUSTED, ResponseContext, on_failure_message
+from devtools.stream_event import lambda_record
 
 quarantine = function_module("quarantine")
 
@@ -50,48 +53,28 @@ def shard_id(deployment: Deployment) -> str:
     return str(description["StreamDescription"]["Shards"][0]["ShardId"])
 
 
-def _iso(seconds: float, millis: bool = False) -> str:
-    moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
-    if millis:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def on_failure_document(
     deployment: Deployment,
     records: Sequence[dict[str, Any]],
     *,
-    condition: str = "RetryAttemptsExhausted",
+    condition: str = RETRY_ATTEMPTS_EXHAUSTED,
     invoke_count: int = 4,
     shard: str | None = None,
     stream_arn: str | None = None,
 ) -> dict[str, Any]:
-    """The mapping's on-failure document for a discarded batch of `records`."""
-    first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
-    return {
-        "requestContext": {
-            "requestId": str(uuid.uuid4()),
-            "functionArn": deployment.outputs["functionArn"],
-            "condition": condition,
-            "approximateInvokeCount": invoke_count,
-        },
-        "responseContext": {
-            "statusCode": 200,
-            "executedVersion": "$LATEST",
-            "functionError": None,
-        },
-        "version": "1.0",
-        "timestamp": _iso(last["ApproximateCreationDateTime"], millis=True),
-        "DDBStreamBatchInfo": {
-            "shardId": shard or shard_id(deployment),
-            "startSequenceNumber": first["SequenceNumber"],
-            "endSequenceNumber": last["SequenceNumber"],
-            "approximateArrivalOfFirstRecord": _iso(first["ApproximateCreationDateTime"]),
-            "approximateArrivalOfLastRecord": _iso(last["ApproximateCreationDateTime"]),
-            "batchSize": len(records),
-            "streamArn": stream_arn or deployment.outputs["streamArn"],
-        },
-    }
+    """The mapping's on-failure document for a discarded batch of `records`, in AWS's form
+    (built by the local stream runner's own devtools.on_failure)."""
+    return on_failure_message(
+        condition=condition,
+        request_id=str(uuid.uuid4()),
+        function_arn=deployment.outputs["functionArn"],
+        invoke_count=invoke_count,
+        response=ResponseContext.returned(),
+        shard_id=shard or shard_id(deployment),
+        stream_arn=stream_arn or deployment.outputs["streamArn"],
+        records=records,
+        now=time.time(),
+    )
 
 
 def send(deployment: Deployment, *bodies: str | dict[str, Any]) -> list[str]:

@@ -11,13 +11,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devtools.failures import BatchPointer
+from devtools.stream_event import lambda_record
 from devtools.stream_readback import (
     EXPIRED,
     INCOMPLETE,
     MAX_EMPTY_READS,
     PARTIAL,
     RECOVERED,
-    lambda_record,
     read_back,
 )
 

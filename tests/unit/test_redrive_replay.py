@@ -19,7 +19,7 @@ from devtools.replay import (
     FAILED,
     HELD_BACK,
     MAX_PAYLOAD_BYTES,
-    QUARANTINED_AGAIN,
+    POISON,
     REPLAYED,
     SOURCE_POINTER,
     SOURCE_QUARANTINE,
@@ -169,7 +169,7 @@ def test_exactly_known_quarantines_are_still_failing_and_do_not_hold_the_item_ba
     outcomes = Replay(Scripted(quarantine_11), 10).run(
         [recovered(10), recovered(11), recovered(12)]
     )
-    assert statuses(outcomes) == {"10": REPLAYED, "11": QUARANTINED_AGAIN, "12": REPLAYED}
+    assert statuses(outcomes) == {"10": REPLAYED, "11": POISON, "12": REPLAYED}
     assert outcomes[f"{STREAM}#11"].detail == "still poison"
 
 
@@ -190,7 +190,7 @@ def test_on_aws_a_quarantined_record_goes_alone_and_an_unattributed_quarantine_k
     assert target.batches == [["10"], ["11"], ["12", "20", "21"]]
     assert statuses(outcomes) == {
         "10": REPLAYED,
-        "11": QUARANTINED_AGAIN,
+        "11": POISON,
         "12": UNCERTAIN,
         "20": UNCERTAIN,
         "21": UNCERTAIN,
@@ -260,7 +260,7 @@ def test_a_record_without_a_sequence_number_is_matched_by_its_quarantine_id() ->
     del record.record["dynamodb"]["SequenceNumber"]
     record.sequence_number = None
     outcomes = Replay(local_handler(lambda change, inv: None), 10).run([record])
-    assert outcomes[record.key].status == QUARANTINED_AGAIN
+    assert outcomes[record.key].status == POISON
     assert "SequenceNumber" in outcomes[record.key].detail
 
 
