@@ -10,11 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-<<<<<<< HEAD
-.PHONY: help install test unit lint format docs bench policy-venv plan doctor redrive
-=======
-.PHONY: help install test unit lint format docs bench policy-venv plan doctor local
->>>>>>> main
+.PHONY: help install test unit lint format docs bench policy-venv plan doctor local redrive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'

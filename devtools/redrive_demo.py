@@ -33,7 +33,7 @@ from devtools.sample_data import sample_changes, write_changes
 from devtools.stacks import emulated_stack
 
 DEMO_STACK = "dev"
-OUTAGE_ITEM = "USER#u2"  # the sample's second user: a profile, an order, a status change
+OUTAGE_ITEM = "PRODUCT#p1"  # the sample's mouse: created, then its price drops
 DRAIN_TIMEOUT_SECONDS = 120
 
 
