@@ -38,6 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from components.config import ConfigError
 from devtools.archive import write_jsonl
 from devtools.checks import DeployedStack
+from devtools.event_filter import RecordFilter, UnsupportedFilter
 from devtools.failure_queue import DEFAULT_WAIT_SECONDS, FailureQueue, QueueError
 from devtools.redrive_inventory import (
     KIND_POINTER,
@@ -156,7 +157,10 @@ def redrive(
             file=out,
         )
         inventory = take_inventory(
-            messages, stack.aws("dynamodbstreams"), before_read=queue.keep_alive
+            messages,
+            stack.aws("dynamodbstreams"),
+            before_read=queue.keep_alive,
+            record_filter=_record_filter(stack, err),
         )
         result.inventory = inventory
         moment = now or dt.datetime.now(dt.UTC)
@@ -175,6 +179,20 @@ def redrive(
         print(f"redrive: {problem}", file=err)
     print_summary(inventory, result, options, out)
     return result
+
+
+def _record_filter(stack: DeployedStack, err: TextIO) -> RecordFilter | None:
+    """The trigger's filter patterns, to leave out what the mapping never delivered; when
+    they cannot be evaluated, nothing is left out (a record replayed twice is harmless, one
+    skipped would be lost)."""
+    patterns = stack.config.trigger.filter_patterns
+    if not patterns:
+        return None
+    try:
+        return RecordFilter(patterns)
+    except UnsupportedFilter as error:
+        print(f"redrive: warning: filter patterns not applied ({error})", file=err)
+        return None
 
 
 def _warn_redrive_policy(attributes: dict[str, str], err: TextIO) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from devtools.event_filter import RecordFilter
 from devtools.failures import (
     BatchPointer,
     QuarantineGroup,
@@ -103,10 +104,15 @@ def _replayed(outcomes: dict[str, Outcome], key: str) -> bool:
 
 
 def take_inventory(
-    messages: Sequence[ReceivedMessage], streams: Any, *, before_read: Any = None
+    messages: Sequence[ReceivedMessage],
+    streams: Any,
+    *,
+    before_read: Any = None,
+    record_filter: RecordFilter | None = None,
 ) -> Inventory:
-    """Parse every message and recover its records (reads pointers back from the stream).
-    `before_read` is called before each stream read-back (to keep the messages hidden)."""
+    """Parse every message and recover its records (reads pointers back from the stream,
+    keeping the records `record_filter` passes). `before_read` is called before each stream
+    read-back (to keep the messages hidden)."""
     parsed = [parse(message) for message in messages]
     by_id = {message.message_id: message for message in messages}
     pointers, parts, unknown = partition(parsed)
@@ -116,7 +122,7 @@ def take_inventory(
     for pointer in pointers:
         if before_read is not None:
             before_read()
-        read = read_back(streams, pointer)
+        read = read_back(streams, pointer, record_filter)
         state = MessageState(
             by_id[pointer.message_id],
             KIND_POINTER,

@@ -15,11 +15,12 @@ plainly when they cannot be read any more:
   or the read failed for another reason, e.g. access denied): run again later;
 - `recovered`: every record of the range that the stream holds.
 
-A range can hold more records than the failed batch: with filter patterns, records that
-matched none were never in the batch, and with `parallelizationFactor` > 1 other items'
-records went to concurrent batches. Every record in the range is recovered (replaying a
-record twice is harmless: delivery is at least once and the handler idempotent; skipping
-one that was in the batch would lose it), and the count is shown next to the batch size.
+A range can hold more records than the failed batch. Records matching none of the
+trigger's filter patterns were never delivered: they are left out (and counted). With
+`parallelizationFactor` > 1, other items' records went to concurrent batches: they are
+recovered too (replaying a record twice is harmless: delivery is at least once and the
+handler idempotent; skipping one that was in the batch would lose it). The count is shown
+next to the batch size.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from devtools.event_filter import RecordFilter
 from devtools.failures import STREAM_RETENTION, BatchPointer
 from devtools.stream_event import creation_time, lambda_record
 
@@ -86,8 +88,12 @@ class _Gone(Exception):
     pass
 
 
-def read_back(streams: Any, pointer: BatchPointer) -> ReadBack:
-    """The records of `pointer`'s range, with a status; never raises for AWS errors."""
+def read_back(
+    streams: Any, pointer: BatchPointer, record_filter: RecordFilter | None = None
+) -> ReadBack:
+    """The records of `pointer`'s range, with a status; never raises for AWS errors.
+    With `record_filter` (the trigger's filter patterns), records matching none of them are
+    left out: the mapping never delivered them, so they were not in the failed batch."""
     start, end = int(pointer.start_sequence), int(pointer.end_sequence)
     try:
         if pointer.shard_id not in _shard_ids(streams, pointer.stream_arn):
@@ -111,8 +117,16 @@ def read_back(streams: Any, pointer: BatchPointer) -> ReadBack:
 
     region = pointer.stream_arn.split(":")[3]
     records = [lambda_record(item, pointer.stream_arn, region) for item in raw]
+    in_range = len(records)
+    if record_filter is not None:
+        records = [record for record in records if record_filter.passes(record)]
     expected = pointer.batch_size
     count = f"{len(records)} record(s)" + (f" for a batch of {expected}" if expected else "")
+    if len(records) < in_range:
+        count += (
+            f" ({in_range - len(records)} more in the range match none of the trigger's filter "
+            "patterns: never delivered, left out)"
+        )
     if trimmed and not records:
         return ReadBack(
             pointer,
@@ -131,7 +145,11 @@ def read_back(streams: Any, pointer: BatchPointer) -> ReadBack:
         return ReadBack(pointer, INCOMPLETE, records, f"{problem}; {count} read so far")
     if not records:
         return ReadBack(
-            pointer, INCOMPLETE, detail="the shard holds no record in the range (not trimmed)"
+            pointer,
+            INCOMPLETE,
+            detail="the shard holds no record in the range (not trimmed)"
+            if not in_range
+            else f"{count}: did the filter patterns change since?",
         )
     return ReadBack(pointer, RECOVERED, records, count)
 

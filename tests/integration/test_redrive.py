@@ -692,3 +692,24 @@ def test_a_real_stack_is_replayed_only_when_the_operator_says_yes(
     assert queue_counts(deployment) == ((0, 0) if replayed else (1, 0))
     assert result.exit_code == (EXIT_OK if replayed else EXIT_LEFT)
     assert ("not replayed" in out.getvalue()) is not replayed
+
+
+def test_records_the_trigger_filters_out_are_not_replayed(
+    fresh_deployment: Callable[..., Deployment],
+) -> None:
+    deployment = fresh_deployment(trigger={"filterPatterns": [{"eventName": ["INSERT"]}]})
+    put_items(deployment, ("PRODUCT#1", "METADATA"), ("PRODUCT#2", "METADATA"))
+    put_items(deployment, ("PRODUCT#1", "METADATA"), price="3")  # MODIFY: never delivered
+    put_items(deployment, ("PRODUCT#3", "METADATA"))
+    stream = stream_records(deployment)
+    delivered = [record for record in stream if record["eventName"] == "INSERT"]
+    send(deployment, on_failure_document(deployment, delivered))
+
+    seen = Seen()
+    result, output = run(deployment, the_fix(seen), replay=True)
+
+    assert "3 record(s) for a batch of 3 (1 more in the range match none" in output
+    assert [number for _, number in seen.records] == [
+        record["dynamodb"]["SequenceNumber"] for record in delivered
+    ]
+    assert result.exit_code == EXIT_OK and queue_counts(deployment) == (0, 0)

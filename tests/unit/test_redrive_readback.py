@@ -5,11 +5,13 @@ answering with botocore's own error type."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from devtools.event_filter import RecordFilter
 from devtools.failures import BatchPointer
 from devtools.stream_event import lambda_record
 from devtools.stream_readback import (
@@ -237,3 +239,16 @@ def test_time_left_and_records_past_retention_come_from_the_records() -> None:
     assert read.expires_at() == oldest + dt.timedelta(hours=24)
     assert read.past_retention(oldest + dt.timedelta(hours=24, seconds=0.5)) == 1
     assert read.past_retention(oldest + dt.timedelta(hours=23)) == 0
+
+
+def test_records_the_trigger_filters_out_are_left_out_and_counted() -> None:
+    only = RecordFilter([json.dumps({"dynamodb": {"SequenceNumber": ["11", "13"]}})])
+    read = read_back(Streams([[10, 11, 12, 13]]), pointer(10, 13, 2), only)
+    assert (read.status, numbers(read)) == (RECOVERED, ["11", "13"])
+    assert read.detail == (
+        "2 record(s) for a batch of 2 (2 more in the range match none of the trigger's "
+        "filter patterns: never delivered, left out)"
+    )
+    none = RecordFilter([json.dumps({"dynamodb": {"SequenceNumber": ["99"]}})])
+    read = read_back(Streams([[10, 11]]), pointer(10, 11, 2), none)
+    assert read.status == INCOMPLETE and "did the filter patterns change since?" in read.detail
