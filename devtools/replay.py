@@ -255,11 +255,26 @@ def read_log_tail(tail: str) -> tuple[int, dict[str, str]]:
             continue
         if not isinstance(entry, dict):
             continue
+        entry = _unwrapped_metrics(entry)
         if "_aws" in entry and isinstance(entry.get(QUARANTINED_METRIC), int | float):
             quarantined += int(entry[QUARANTINED_METRIC])
         if entry.get("level") == "ERROR" and entry.get("sequenceNumber"):
             reasons.setdefault(str(entry["sequenceNumber"]), str(entry.get("message", "")))
     return quarantined, reasons
+
+
+def _unwrapped_metrics(entry: dict[str, Any]) -> dict[str, Any]:
+    """An EMF document written with print() is a raw line; should the runtime wrap a stdout
+    line as {"message": "<text>"}, the document is that text."""
+    message = entry.get("message")
+    if "_aws" not in entry and isinstance(message, str) and '"_aws"' in message:
+        try:
+            inner = json.loads(message)
+        except ValueError:
+            return entry
+        if isinstance(inner, dict):
+            return inner
+    return entry
 
 
 def _answer(

@@ -344,7 +344,9 @@ def test_the_log_tail_gives_quarantine_counts_and_record_errors() -> None:
             json.dumps({"level": "ERROR", "message": "second", "sequenceNumber": "7"}),
             json.dumps({"level": "WARN", "message": "w", "sequenceNumber": "8"}),
             json.dumps(EMF),
+            json.dumps({"level": "INFO", "message": json.dumps(EMF)}),  # wrapped by a runtime
+            json.dumps({"level": "INFO", "message": "no metrics here"}),
             "[1, 2]",
         ]
     )
-    assert read_log_tail(tail) == (1, {"7": "first"})
+    assert read_log_tail(tail) == (2, {"7": "first"})
