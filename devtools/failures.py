@@ -203,9 +203,10 @@ def _quarantine_part(message_id: str, document: dict[str, Any], preview: str) ->
 def group_quarantined(parts: Iterable[QuarantinePart]) -> list[QuarantineGroup]:
     """One group per quarantined record id, reassembled when every part of one copy is here.
 
-    Copies are told apart by their part count: the same record quarantined twice may have
-    been sent whole once and in parts once (the reason, part of each body, can tip its size
-    over the limit), and quarantine.reassemble would mix the two copies' first parts.
+    The same record quarantined twice may have been sent whole once and in parts once (the
+    reason, part of each body, can tip its size over the limit). Copies, told apart by
+    their part count, are reassembled one at a time, so a copy whose payload is damaged
+    does not hide a good one.
     """
     groups: dict[str, QuarantineGroup] = {}
     copies: dict[str, dict[int, list[dict[str, Any]]]] = {}

@@ -250,23 +250,32 @@ def reassemble(
     the id of each record still missing parts to ``(parts received, parts expected)``.
     Raises ``QuarantineFormatError`` for a body that is not a quarantine message.
     """
-    groups: dict[str, dict[int, dict[str, Any]]] = {}
+    # One record may arrive as several copies (a send retried after a failure), and the
+    # copies need not share a shape: whole in one, split in another. Parts are grouped by
+    # (id, part count) so one copy's parts are never spliced with another's; a record is
+    # complete when any one of its copies is.
+    copies: dict[str, dict[int, dict[int, dict[str, Any]]]] = {}
     for body in bodies:
         message = _load(body)
         part = message.get("part") or {"index": 1, "count": 1}
-        groups.setdefault(message["id"], {})[int(part["index"])] = message
+        count, index = int(part["count"]), int(part["index"])
+        copies.setdefault(message["id"], {}).setdefault(count, {})[index] = message
     records: list[QuarantinedRecord] = []
     incomplete: dict[str, tuple[int, int]] = {}
-    for record_id, parts in groups.items():
-        first = parts[min(parts)]
-        count = int(first["part"]["count"])
-        if sorted(parts) != list(range(1, count + 1)):
+    for record_id, by_count in copies.items():
+        whole = [
+            parts for count, parts in by_count.items() if sorted(parts) == list(range(1, count + 1))
+        ]
+        if not whole:
+            count, parts = max(by_count.items(), key=lambda item: len(item[1]) / item[0])
             incomplete[record_id] = (len(parts), count)
             continue
-        if count == 1:
+        parts = whole[0]
+        first = parts[1]
+        if len(parts) == 1:
             payload = first["record"]
         else:
-            payload = "".join(parts[index]["record"] for index in range(1, count + 1))
+            payload = "".join(parts[index]["record"] for index in range(1, len(parts) + 1))
         records.append(_record_of(first, payload))
     return records, incomplete
 

@@ -212,3 +212,19 @@ def test_send_failure_for_real_reports_the_record(aws: Any, run_batch: Any) -> N
     run = run_batch({"Records": [poison, stream_record(seq="32")]}, settings=settings)
     assert run.failures == ["31"]
     assert run.emf["RecordsProcessed"] == 0
+
+
+def test_copies_sent_whole_and_in_parts_do_not_mix() -> None:
+    # The same record quarantined twice (a retry after a failed send) can travel in
+    # different shapes: whole at one budget, split at another. Both carry the same id;
+    # reassembly must not splice part 1 of one copy with parts 2.. of the other.
+    record = big_record(50_000, compressible=False)
+    whole = quarantine.build_messages(record, "r", function_name="f")
+    split = quarantine.build_messages(record, "r", function_name="f", max_bytes=8192)
+    assert len(whole) == 1 and len(split) >= 3
+    (parsed,), incomplete = quarantine.reassemble([*split[1:], *whole, split[0]])
+    assert parsed.record == record and incomplete == {}
+    (parsed,), incomplete = quarantine.reassemble([*whole, *split[1:]])
+    assert parsed.record == record and incomplete == {}  # the whole copy suffices
+    records, incomplete = quarantine.reassemble(split[1:])
+    assert records == [] and list(incomplete.values()) == [(len(split) - 1, len(split))]
