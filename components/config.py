@@ -999,6 +999,20 @@ def parse_config(raw: Mapping[str, Any], stack: str, project: str = PROJECT) -> 
     return config
 
 
+def sections_of(config_map: Mapping[str, Any], project: str = PROJECT) -> dict[str, Any]:
+    """A stack file's `config:` block as parse_config takes it: the project's keys
+    (`<project>:<name>`) by name; other namespaces (e.g. `aws:region`) are the providers'."""
+    prefix = f"{project}:"
+    return {
+        key[len(prefix) :]: value for key, value in config_map.items() if key.startswith(prefix)
+    }
+
+
+def parse_stack_config(config_map: Mapping[str, Any], stack: str) -> StackConfig:
+    """parse_config for a stack file's `config:` block (as in Pulumi.<stack>.yaml)."""
+    return parse_config(sections_of(config_map), stack)
+
+
 def load_config() -> StackConfig:
     """Read this stack's configuration through Pulumi and validate it.
 

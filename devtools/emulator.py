@@ -30,7 +30,7 @@ from typing import Any
 import pulumi
 from moto.server import ThreadedMotoServer
 
-from components.config import PROJECT, StackConfig, parse_config
+from components.config import StackConfig, parse_stack_config
 from devtools import emulated_resources, moto_compat
 from devtools.aws import AwsClients
 from devtools.program import ProgramMocks, Registration, load_stack_config, run_program
@@ -115,13 +115,6 @@ class EmulatorMocks(ProgramMocks):
         return emulated_resources.invoke(self.aws, token, args)
 
 
-def typed_config(config_map: Mapping[str, Any], stack: str) -> StackConfig:
-    """The validated StackConfig for a `config:` block (keys `project:section`)."""
-    prefix = f"{PROJECT}:"
-    raw = {key[len(prefix) :]: value for key, value in config_map.items() if key.startswith(prefix)}
-    return parse_config(raw, stack)
-
-
 def deploy(
     emulator: Emulator,
     stack: str,
@@ -135,7 +128,7 @@ def deploy(
     emulator cannot create faithfully. Not thread-safe (Pulumi's mock runtime is global).
     """
     config_map = dict(load_stack_config(stack) if config_map is None else config_map)
-    config = typed_config(config_map, stack)
+    config = parse_stack_config(config_map, stack)
     region = str(config_map.get("aws:region") or emulator.region)
     account_id = account_id or new_account_id()
     aws = emulator.aws(account_id, region)

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from components.config import parse_stack_config
 from devtools.aws import AwsClients
 from devtools.checks import DeployedStack
-from devtools.emulator import Deployment, typed_config
+from devtools.emulator import Deployment
 from devtools.program import ROOT, load_stack_config
 
 
@@ -82,7 +83,7 @@ def real_stack(
     """A stack deployed to AWS, checked with the default AWS credentials."""
     outputs = pulumi_stack_outputs(stack, run, root)
     config_map = load_stack_config(stack, root)
-    config = typed_config(config_map, stack)
+    config = parse_stack_config(config_map, stack)
     return DeployedStack(outputs, config, AwsClients.real(region_of(outputs, config_map), profile))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.config import PROJECT, StackConfig, parse_config
+from components.config import StackConfig, parse_stack_config
 from devtools.planner.errors import PlanError
 from devtools.program import ROOT, load_stack_config
 
@@ -48,13 +48,6 @@ class AlarmFacts:
     duration_threshold_ms: int | None
 
 
-def typed_config(config_map: dict[str, Any], stack: str) -> StackConfig:
-    """The validated StackConfig for a `config:` block (keys `project:section`)."""
-    prefix = f"{PROJECT}:"
-    raw = {key[len(prefix) :]: value for key, value in config_map.items() if key.startswith(prefix)}
-    return parse_config(raw, stack)
-
-
 def load_stack(stack: str) -> tuple[StackConfig, str]:
     """(typed config, region) of Pulumi.<stack>.yaml; unknown stacks list the real ones."""
     try:
@@ -62,7 +55,7 @@ def load_stack(stack: str) -> tuple[StackConfig, str]:
     except FileNotFoundError as error:
         raise PlanError(str(error)) from None
     region = str(config_map.get("aws:region") or "")
-    return typed_config(config_map, stack), region
+    return parse_stack_config(config_map, stack), region
 
 
 def alarm_facts(config: StackConfig) -> AlarmFacts:

@@ -476,7 +476,7 @@ KILLED_RUN = textwrap.dedent(
     from pathlib import Path
     from devtools.aws import AwsClients
     from devtools.checks import DeployedStack
-    from devtools.emulator import typed_config
+    from components.config import parse_stack_config
     from devtools.function_code import function_module
     from devtools.redrive import Options, Site, redrive
     from devtools.replay import LocalHandler
@@ -486,7 +486,7 @@ KILLED_RUN = textwrap.dedent(
     outputs = json.loads(outputs)
     stack = DeployedStack(
         outputs,
-        typed_config(stack_config("dev", trigger={"batchSize": 1}), "dev"),
+        parse_stack_config(stack_config("dev", trigger={"batchSize": 1}), "dev"),
         AwsClients.emulated(endpoint, account, region),
     )
     routes = function_module("routes")

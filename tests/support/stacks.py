@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from components.config import PROJECT
+from components.config import PROJECT, sections_of
 from devtools.program import load_stack_config
 
 
@@ -36,8 +36,4 @@ DELETE: Any = object()
 
 def raw_config(stack: str = "dev", **sections: dict[str, Any] | None) -> dict[str, Any]:
     """The same config as parse_config takes it: top-level names without the project prefix."""
-    return {
-        key.split(":", 1)[1]: value
-        for key, value in stack_config(stack, **sections).items()
-        if key.startswith(f"{PROJECT}:")
-    }
+    return sections_of(stack_config(stack, **sections))

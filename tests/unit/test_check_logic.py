@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from components.config import parse_stack_config
 from components.function import LAMBDA_TRUST_POLICY
 from devtools.aws import AwsClients
 from devtools.checks import (
@@ -22,7 +23,6 @@ from devtools.checks import (
     describe_difference,
     grants,
 )
-from devtools.emulator import typed_config
 from devtools.program import load_stack_config
 from tests.support.stacks import stack_config
 
@@ -37,7 +37,7 @@ class NoAws(AwsClients):
 
 
 def recorded(config_map: dict[str, Any] | None = None, **reads: Any) -> DeployedStack:
-    config = typed_config(config_map or load_stack_config("dev"), "dev")
+    config = parse_stack_config(config_map or load_stack_config("dev"), "dev")
     return DeployedStack(OUTPUTS, config, NoAws(region="eu-west-1"), _reads=dict(reads))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from components.config import parse_config
+from components.config import parse_stack_config
 from devtools import plan as plan_cli
 from devtools.planner import capacity, costs, measure
 from devtools.planner.errors import PlanError
@@ -104,9 +104,7 @@ def slow_bench(tmp_path: Path, us: float) -> Path:
 
 
 def typed(stack: str = "dev", **sections: Any):
-    config = stack_config(stack, **sections)
-    raw = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{P}:")}
-    return parse_config(raw, stack)
+    return parse_stack_config(stack_config(stack, **sections), stack)
 
 
 def workload(average: float, peak: float | None = None, **overrides: Any) -> Workload:
