@@ -315,12 +315,26 @@ def _client(service: str, region: str | None) -> Any:
         import boto3
         from botocore.config import Config
 
+        _quiet_sdk_loggers()
+
         config = Config(
             connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"}
         )
         client = boto3.client(service, region_name=region, config=config)
         _clients[(service, region)] = client
     return client
+
+
+def _quiet_sdk_loggers() -> None:
+    """Keep the SDK's INFO chatter ("Found credentials in environment variables.") out of the
+    function's log: Lambda sets the ROOT logger to the application level, which the SDK's
+    loggers inherit. A level someone set on them explicitly is left alone."""
+    import logging
+
+    for name in ("boto3", "botocore"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
 
 
 def sender_for(

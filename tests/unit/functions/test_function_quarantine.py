@@ -228,3 +228,20 @@ def test_copies_sent_whole_and_in_parts_do_not_mix() -> None:
     assert parsed.record == record and incomplete == {}  # the whole copy suffices
     records, incomplete = quarantine.reassemble(split[1:])
     assert records == [] and list(incomplete.values()) == [(len(split) - 1, len(split))]
+
+
+def test_boto_info_lines_stay_out_of_the_function_log(aws: Any, caplog: Any) -> None:
+    # Lambda sets the ROOT logger to the application log level, so at INFO botocore's own
+    # INFO lines ("Found credentials in environment variables.") would land in the
+    # function's log whenever a poison record is quarantined.
+    import logging
+
+    import boto3
+
+    url = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="q")["QueueUrl"]
+    boto3.DEFAULT_SESSION = None  # as in a fresh Lambda container: credentials not yet found
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        send = quarantine.sender_for("sqs", url)
+        send(quarantine.build_messages(stream_record(), "r", function_name="f"))
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("boto")] == []
