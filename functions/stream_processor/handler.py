@@ -92,6 +92,7 @@ def process_event(
             namespace=settings.metrics_namespace,
             function_name=settings.function_name,
             stream=metrics_stream,
+            log_level=settings.log_level,
         )
     return {"batchItemFailures": failures}
 

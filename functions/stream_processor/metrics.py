@@ -43,6 +43,17 @@ METRIC_NAMES = (
 DIMENSION_FUNCTION_NAME = "FunctionName"
 UNIT = "Count"
 
+# With the JSON log format Lambda filters stdout lines by their "level" field, and a line
+# without one counts as INFO: at WARN (the production level) an EMF line without a level
+# would be dropped before CloudWatch extracts its metrics. The line therefore carries the
+# configured level when that is above INFO, so it always passes (EMF ignores extra keys).
+_LEVELS_ABOVE_INFO = ("WARN", "ERROR", "FATAL")
+
+
+def line_level(configured: str | None) -> str:
+    """The "level" the EMF line needs to pass Lambda's filter at the configured level."""
+    return configured if configured in _LEVELS_ABOVE_INFO else "INFO"
+
 
 def new_counts() -> dict[str, int]:
     """A zeroed counter for every metric: every name is emitted every time, so alarms on
@@ -56,8 +67,10 @@ def emf_document(
     namespace: str,
     function_name: str,
     timestamp_ms: int | None = None,
+    level: str = "INFO",
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
+        "level": level,
         "_aws": {
             "Timestamp": int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
             "CloudWatchMetrics": [
@@ -81,10 +94,17 @@ def emit(
     namespace: str,
     function_name: str,
     stream: TextIO | None = None,
+    log_level: str | None = None,
 ) -> str:
-    """Write the invocation's EMF line to stdout (or ``stream``) and return it."""
+    """Write the invocation's EMF line to stdout (or ``stream``) and return it;
+    ``log_level`` is Lambda's application log level (see ``line_level``)."""
     line = json.dumps(
-        emf_document(counts, namespace=namespace, function_name=function_name),
+        emf_document(
+            counts,
+            namespace=namespace,
+            function_name=function_name,
+            level=line_level(log_level),
+        ),
         separators=(",", ":"),
     )
     out = sys.stdout if stream is None else stream

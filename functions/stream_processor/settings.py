@@ -40,7 +40,14 @@ LOGGER_NAME = "stream_processor"
 class Settings:
     """The configuration one invocation runs with."""
 
-    __slots__ = ("destination", "destination_type", "function_name", "metrics_namespace", "region")
+    __slots__ = (
+        "destination",
+        "destination_type",
+        "function_name",
+        "log_level",
+        "metrics_namespace",
+        "region",
+    )
 
     def __init__(
         self,
@@ -50,12 +57,15 @@ class Settings:
         metrics_namespace: str = DEFAULT_METRICS_NAMESPACE,
         function_name: str = LOCAL_FUNCTION_NAME,
         region: str | None = None,
+        log_level: str | None = None,
     ) -> None:
         self.destination_type = destination_type
         self.destination = destination
         self.metrics_namespace = metrics_namespace
         self.function_name = function_name
         self.region = region
+        # Lambda's application log level (JSON log format only), e.g. "WARN"; None when unset.
+        self.log_level = log_level
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
@@ -70,4 +80,5 @@ class Settings:
             metrics_namespace=env.get(ENV_METRICS_NAMESPACE) or DEFAULT_METRICS_NAMESPACE,
             function_name=env.get(ENV_FUNCTION_NAME) or LOCAL_FUNCTION_NAME,
             region=env.get(ENV_REGION) or None,
+            log_level=(env.get(ENV_LOG_LEVEL) or "").strip().upper() or None,
         )
