@@ -31,6 +31,11 @@ MAX_NAME_PREFIX = 80 - len("-failures") - 8
 class FailureDestinationArgs:
     trigger: TriggerConfig
     function_name: str  # used in the description of a created key
+    # Start of the queue's or topic's name. It must stay the same for the stack's life:
+    # a new name means a new queue, and `pulumi up` would delete the old one with the
+    # pointers and quarantined records waiting in it. So: project and stack, never the
+    # function's name, which a config change may rename.
+    name_prefix: str
     tags: dict[str, str] | None = None
 
 
@@ -71,9 +76,8 @@ class FailureDestination(pulumi.ComponentResource):
         self.kms_key_arn = kms_key_arn(trigger.destination_kms_key, key)
         self.kind = trigger.on_failure
         self.queue_url = self.queue_name = self.topic_name = None
-        # Physical names start with the function's name (Pulumi appends 8 characters):
-        # operators find "<function>-failures-..." next to the function. SQS allows 80.
-        physical = f"{args.function_name[:MAX_NAME_PREFIX]}-failures"
+        # "<project>-<stack>-failures-<8 characters Pulumi appends>"; SQS allows 80.
+        physical = f"{args.name_prefix[:MAX_NAME_PREFIX]}-failures"
         if trigger.on_failure == "sqs":
             encryption: dict = (
                 {"kms_master_key_id": self.kms_key_arn}

@@ -54,7 +54,12 @@ class StreamPipeline(pulumi.ComponentResource):
         )
         self.failure_destination = FailureDestination(
             f"{name}-failures",
-            FailureDestinationArgs(config.trigger, config.function.name, tags),
+            FailureDestinationArgs(
+                config.trigger,
+                function_name=config.function.name,
+                name_prefix=f"{config.project}-{config.stack}",
+                tags=tags,
+            ),
             child,
         )
         self.function = StreamFunction(

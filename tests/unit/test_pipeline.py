@@ -38,7 +38,7 @@ SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 ALARMS_COMPONENT = f"{P}:index:StreamAlarms"
 # Resources some tests pick by (type, resource name) because the type alone is ambiguous:
 # the failure topic (named after the function) next to the alarm topic, one alarm of six.
-FAILURE_TOPIC = (TOPIC, "demo-dynamodb-stream-processor-failures")
+FAILURE_TOPIC = (TOPIC, f"{P}-dev-failures")
 ALARM_TOPIC = (TOPIC, f"{P}-dev-alarms")
 ERRORS_ALARM = (ALARM, "pipeline-alarms-function-errors")
 
@@ -600,3 +600,15 @@ def test_existing_table_rejects_creation_only_settings():
         "table.existingTableName is set (the existing table keeps its own settings)"
     ]
     assert mocks.registered == []
+
+
+def test_renaming_the_function_keeps_the_failure_destination():
+    # A new URN would make `pulumi up` create a new queue and delete the old one, with the
+    # on-failure pointers and quarantined records still waiting in it.
+    renamed = deploy("dev", function={"name": "orders-processor"})
+    for kind in (QUEUE, TOPIC):
+        before = {r.urn for r in dev().of_type(kind)}
+        assert before <= {r.urn for r in renamed.of_type(kind)}, kind
+    sns = deploy("dev", trigger={"onFailure": "sns"})
+    sns_renamed = deploy("dev", trigger={"onFailure": "sns"}, function={"name": "orders-fn"})
+    assert {r.urn for r in sns.of_type(TOPIC)} == {r.urn for r in sns_renamed.of_type(TOPIC)}
