@@ -297,10 +297,17 @@ def _today() -> _dt.date:
     return _dt.date.today()
 
 
+# CloudWatch namespaces: printable ASCII, not starting with ':'; "AWS/" is reserved. A name
+# CloudWatch refuses would make it drop the EMF line's metrics without any error.
+NAMESPACE_RE = re.compile(r"^[\x20-\x39\x3b-\x7e][\x20-\x7e]{0,254}$")
+
+
 def _namespace(value: str) -> str | None:
-    if 0 < len(value) <= 255 and not value.startswith("AWS/") and ":" not in value:
+    if NAMESPACE_RE.match(value) and not value.startswith("AWS/"):
         return None
-    return "must be 1-255 characters, without ':' and not starting with 'AWS/'"
+    return (
+        f"must be 1-255 printable ASCII characters, not starting with ':' or 'AWS/' (got {value!r})"
+    )
 
 
 def _alarm_period(value: int) -> str | None:
@@ -468,7 +475,7 @@ FUNCTION_KEYS = (
         str,
         "DynamoDBStreamProcessor",
         check=_namespace,
-        allowed="1-255 chars, no ':', not starting AWS/",
+        allowed="1-255 printable ASCII chars, not starting with ':' or AWS/",
         doc="CloudWatch namespace of the handler's embedded metrics.",
     ),
 )
@@ -627,6 +634,14 @@ ALARMS_KEYS = (
 )
 
 TAG_KEY_MAX, TAG_VALUE_MAX, MAX_TAGS = 128, 256, 50
+# Tag names and values: Unicode letters, digits and spaces plus these (IAM, SQS and others
+# reject anything else at create time).
+TAG_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+def _tag_text_ok(text: str) -> bool:
+    return all(c.isalnum() or c.isspace() or c in TAG_PUNCTUATION for c in text)
+
 
 # Top-level objects under the project namespace: (key, required, field specs).
 SECTIONS: dict[str, tuple[bool, tuple[Key, ...]]] = {
@@ -875,6 +890,12 @@ def _parse_tags(raw: Any, problems: _Problems) -> dict[str, str]:
             problems.add(path, f"tag names must be 1-{TAG_KEY_MAX} characters, not 'aws:...'")
         elif not isinstance(value, str) or len(value) > TAG_VALUE_MAX:
             problems.add(path, f"must be a string of at most {TAG_VALUE_MAX} characters")
+        elif not (_tag_text_ok(key) and _tag_text_ok(value)):
+            problems.add(
+                path,
+                "may only hold letters, digits, spaces and _ . : / = + - @ (in its name and "
+                f"value; got {value!r})",
+            )
         else:
             tags[key] = value
     return tags
@@ -930,9 +951,27 @@ def _check_emails(raw: list[Any], problems: _Problems) -> list[str]:
     return emails
 
 
-def check_cross_section(config: StackConfig) -> list[str]:
-    """Rules that span sections. Returns problems (without the project prefix)."""
+def _key_region_problems(config: StackConfig, region: str) -> list[str]:
+    """Key ARNs from another region: DynamoDB, SQS and SNS refuse them at create time."""
+    chosen = {
+        "table.kmsKey": config.table.kms_key,
+        "trigger.destinationKmsKey": config.trigger.destination_kms_key,
+        "alarms.topicKmsKey": config.alarms.topic_kms_key,
+    }
     problems = []
+    for key, value in chosen.items():
+        if value.startswith("arn:") and value.split(":")[3] != region:
+            problems.append(
+                f"{key} is a key in {value.split(':')[3]}, but the stack deploys to {region} "
+                "(aws:region): DynamoDB, SQS and SNS only use keys of their own region"
+            )
+    return problems
+
+
+def check_cross_section(config: StackConfig, region: str | None = None) -> list[str]:
+    """Rules that span sections (and, when known, the stack's region). Returns problems
+    (without the project prefix)."""
+    problems = _key_region_problems(config, region) if region else []
     view = config.table.stream_view_type
     if not config.table.existing:
         for image in sorted(config.trigger.images_needed()):
@@ -971,8 +1010,11 @@ def _check_alarm_thresholds(config: StackConfig) -> list[str]:
     return problems
 
 
-def parse_config(raw: Mapping[str, Any], stack: str, project: str = PROJECT) -> StackConfig:
-    """Build the typed config from raw objects keyed by top-level name (`table`, ...).
+def parse_config(
+    raw: Mapping[str, Any], stack: str, project: str = PROJECT, region: str | None = None
+) -> StackConfig:
+    """Build the typed config from raw objects keyed by top-level name (`table`, ...);
+    `region` is the stack's `aws:region`, when known, for the checks that need it.
 
     Raises ConfigError listing every problem; the message names each full key.
     """
@@ -993,7 +1035,7 @@ def parse_config(raw: Mapping[str, Any], stack: str, project: str = PROJECT) -> 
     if problems.items or table is None or function is None or trigger is None or alarms is None:
         raise ConfigError(problems.items)
     config = StackConfig(project, stack, table, function, trigger, tags, alarms=alarms)
-    cross = check_cross_section(config)
+    cross = check_cross_section(config, region)
     if cross:
         raise ConfigError([f"{project}:{problem}" for problem in cross])
     return config
@@ -1010,7 +1052,8 @@ def sections_of(config_map: Mapping[str, Any], project: str = PROJECT) -> dict[s
 
 def parse_stack_config(config_map: Mapping[str, Any], stack: str) -> StackConfig:
     """parse_config for a stack file's `config:` block (as in Pulumi.<stack>.yaml)."""
-    return parse_config(sections_of(config_map), stack)
+    region = config_map.get("aws:region")
+    return parse_config(sections_of(config_map), stack, region=region if region else None)
 
 
 def load_config() -> StackConfig:
@@ -1031,7 +1074,7 @@ def load_config() -> StackConfig:
     # Missing required sections are reported by parse_config, together with every other
     # problem, rather than by require_object's one-at-a-time ConfigMissingError.
     raw: dict[str, Any] = {key: _read_object(config, key) for key in present}
-    return parse_config(raw, pulumi.get_stack())
+    return parse_config(raw, pulumi.get_stack(), region=pulumi.Config("aws").get("region"))
 
 
 def _read_object(config: Any, key: str) -> Any:

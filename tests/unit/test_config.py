@@ -328,3 +328,58 @@ def test_filter_on_an_image_the_view_lacks_is_an_error():
 def test_bad_tags(tags, expected):
     problems = problems_of(tags=tags)
     assert f"{P}:{expected}" in problems
+
+
+# --- review findings: values the old checks accepted but AWS rejects (or the reverse) ------
+@pytest.mark.parametrize(
+    ("namespace", "ok"),
+    [
+        ("Shop:Streams", True),  # CloudWatch allows ':' except as the first character
+        (":Shop", False),
+        ("Ünïcode", False),  # not ASCII: CloudWatch would drop the EMF metrics silently
+        ("AWS/Lambda", False),
+        ("x" * 256, False),
+        ("Shop/Streams-1.0_a b", True),
+    ],
+)
+def test_metrics_namespace_follows_cloudwatch_rules(namespace, ok):
+    sections = {"function": {"metricsNamespace": namespace}}
+    if ok:
+        assert parse_config(raw(**sections), "dev").function.metrics_namespace == namespace
+    else:
+        (problem,) = problems_of(**sections)
+        assert problem.startswith(f"{P}:function.metricsNamespace must be 1-255 printable ASCII")
+
+
+@pytest.mark.parametrize(
+    ("tags", "bad"),
+    [
+        ({"team": "a,b"}, "tags.team"),  # ',' is not allowed in tag values (IAM enforces it)
+        ({"cost;center": "x"}, "tags.cost;center"),
+        ({"team": "Đội xử lý: stream/1 + 2 = 3 @ops_-."}, None),  # letters, spaces, _.:/=+-@
+    ],
+)
+def test_tag_characters_follow_aws_rules(tags, bad):
+    if bad is None:
+        assert parse_config(raw(tags=tags), "dev").tags["team"] == tags["team"]
+    else:
+        assert any(
+            p.startswith(f"{P}:{bad} may only hold letters, digits, spaces and _ . : / = + - @")
+            for p in problems_of(tags=tags)
+        )
+
+
+def test_kms_key_arn_must_be_in_the_stacks_region():
+    other = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    config = stack_config("dev", table={"kmsKey": other})
+    with pytest.raises(ConfigError) as caught:
+        config_module.parse_stack_config(config, "dev")  # Pulumi.dev.yaml: us-east-1
+    assert caught.value.problems == [
+        f"{P}:table.kmsKey is a key in eu-west-1, but the stack deploys to us-east-1 "
+        "(aws:region): DynamoDB, SQS and SNS only use keys of their own region"
+    ]
+    same = other.replace("eu-west-1", "us-east-1")
+    parse_config_ok = config_module.parse_stack_config(
+        stack_config("dev", table={"kmsKey": same}), "dev"
+    )
+    assert parse_config_ok.table.kms_key == same
