@@ -343,11 +343,11 @@ def test_bad_tags(tags, expected):
     ],
 )
 def test_metrics_namespace_follows_cloudwatch_rules(namespace, ok):
-    sections = {"function": {"metricsNamespace": namespace}}
+    function = {"metricsNamespace": namespace}
     if ok:
-        assert parse_config(raw(**sections), "dev").function.metrics_namespace == namespace
+        assert parse_config(raw(function=function), "dev").function.metrics_namespace == namespace
     else:
-        (problem,) = problems_of(**sections)
+        (problem,) = problems_of(function=function)
         assert problem.startswith(f"{P}:function.metricsNamespace must be 1-255 printable ASCII")
 
 
