@@ -397,6 +397,15 @@ class StreamAlarms(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        if not config.emails:
+            # Valid (e.g. a chat or pager integration subscribed outside this program),
+            # but alarms that notify nobody are easy to miss: say so at every preview.
+            pulumi.log.warn(
+                "alarms.emails is empty: the alarms notify a topic nobody is subscribed to "
+                "from this stack; add addresses or subscribe your on-call tooling to the "
+                "alarmTopicArn output",
+                resource=self,
+            )
         for email in config.emails:
             aws.sns.TopicSubscription(
                 f"{name}-email-{email.lower()}",

@@ -373,7 +373,10 @@ TABLE_KEYS = (
         str,
         "NEW_AND_OLD_IMAGES",
         choices=STREAM_VIEW_TYPES,
-        doc="What each stream record carries. Status and price change detection needs both images.",
+        doc="What each stream record carries. Status and price change detection needs both "
+        "images. On a deployed table, DynamoDB refuses a view change while the stream is "
+        "enabled: disable it first; the new stream has a new ARN, so the mapping is "
+        "replaced and starts again at `trigger.startingPosition`.",
     ),
     Key(
         "pointInTimeRecovery", bool, True, doc="Continuous backups (35 days). Billed per GB-month."
@@ -493,7 +496,10 @@ TRIGGER_KEYS = (
         str,
         "TRIM_HORIZON",
         choices=STARTING_POSITIONS,
-        doc="Where a new mapping starts: the oldest record kept (24 h) or new ones only.",
+        doc="Where a new mapping starts: the oldest record kept (24 h) or new ones only. A "
+        "replaced mapping (new stream, changed position) starts there again, so with "
+        "TRIM_HORIZON up to 24 h of records are processed a second time: routes must be "
+        "idempotent (delivery is at least once anyway).",
     ),
     Key(
         "maxBatchingWindowSeconds",

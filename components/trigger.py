@@ -6,9 +6,10 @@ Why these fixed choices:
 - Failures always go to a destination, and retries are bounded by config (retry
   attempts and/or maximum record age), so a poison record cannot block its shard for the
   stream's 24 h retention.
-- `delete_before_replace`: changing the filters replaces the mapping, and AWS refuses a
-  second mapping between the same stream and function ("already exists") while the old
-  one is still there.
+- `delete_before_replace`: a change that replaces the mapping (a new stream ARN, another
+  starting position; filter changes too, per shared/reference/aws-facts.md) would
+  otherwise fail: AWS refuses a second mapping between the same stream and function
+  ("already exists") while the old one is still there.
 """
 
 from __future__ import annotations
