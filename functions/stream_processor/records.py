@@ -279,6 +279,57 @@ _EMPTY_IMAGE = Image({})
 _UNREAD: Any = object()  # a lazily built attribute of a Change not built yet
 
 
+# --------------------------------------------------------------------------- comparing
+
+_SETS = (set, frozenset)
+_CONTAINERS = (dict, list, set, frozenset, tuple)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two decoded values are the same DynamoDB value.
+
+    Python's ``==`` is not enough: ``True == 1 == Decimal(1)`` and ``False == 0``, so
+    ``BOOL true`` would equal ``N "1"`` and a price changed from 1 to true would look
+    unchanged. Here a bool equals only a bool, at any depth of maps, lists and sets; numbers
+    still compare by value (``N "10.0"`` equals ``N "10"``: int and Decimal), sets as sets.
+
+    Written with plain loops, one frame per level: it runs on values ``decode`` produced,
+    and must never need more stack than decoding them did.
+    """
+    kind = type(a)
+    if kind is type(b):
+        if kind is dict:
+            if len(a) != len(b):
+                return False
+            for name, value in a.items():
+                other = b.get(name, _MISSING)
+                if other is _MISSING or not same_value(value, other):
+                    return False
+            return True
+        if kind is list:
+            if len(a) != len(b):
+                return False
+            return all(map(same_value, a, b))  # map, not a generator: no extra frame
+        if kind is set or kind is frozenset:
+            return _same_set(a, b)
+        return a == b  # str, int, Decimal, bytes, bool, None
+    other_kind = type(b)
+    if kind is bool or other_kind is bool:
+        return False
+    if kind in _SETS and other_kind in _SETS:
+        return _same_set(a, b)
+    if kind in _CONTAINERS or other_kind in _CONTAINERS:
+        return False
+    return a == b  # numbers of different types: int and Decimal (or a float default)
+
+
+def _same_set(a: Any, b: Any) -> bool:
+    # Equal elements of two sets hash alike, so a == b pairs every element with its equal;
+    # the pairs are type-correct when both sides hold the same bools (decoded sets hold
+    # strings, numbers or bytes only, so this is an empty comparison for them).
+    return a == b and {x for x in a if type(x) is bool} == {x for x in b if type(x) is bool}
+
+
 # --------------------------------------------------------------------------- changes
 
 
@@ -456,7 +507,8 @@ class Change:
 
     def changed(self, attr: str, default: Any = _MISSING) -> bool:
         """Whether ``attr``'s value differs between the images, compared as decoded values
-        (``N "10.0"`` equals ``N "10"``; sets compare as sets).
+        by ``same_value`` (``N "10.0"`` equals ``N "10"``; sets compare as sets; ``BOOL true``
+        never equals ``N "1"``, nor ``BOOL false`` an absent attribute defaulting to 0).
 
         An absent attribute counts as ``default`` when one is given (the seed treated a
         missing price as 0), otherwise as a value of its own. Returns False when an image
@@ -482,8 +534,9 @@ class Change:
             new_value = default if after is _MISSING else decode(after)
         except DecodeError as exc:
             raise _in_attribute(attr, exc) from None
-        differ: bool = old_value != new_value
-        return differ
+        if type(old_value) is str and type(new_value) is str:
+            return old_value != new_value  # the commonest case, settled without a call
+        return not same_value(old_value, new_value)
 
     def changed_attributes(self) -> set[str]:
         """Names of every attribute whose value differs (decodes both images in full);
@@ -494,7 +547,7 @@ class Change:
         return {
             name
             for name in set(old) | set(new)
-            if old.get(name, _MISSING) != new.get(name, _MISSING)
+            if not same_value(old.get(name, _MISSING), new.get(name, _MISSING))
         }
 
     def __repr__(self) -> str:

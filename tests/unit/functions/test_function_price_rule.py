@@ -44,3 +44,25 @@ def test_numeric_and_absent_prices_are_not_poison(run_batch: Any) -> None:
     run = run_batch(batch(*records), sender=sender)
     assert run.emf["RecordsQuarantined"] == 0 and sender.batches == []
     assert run.emf["PriceChanges"] == 2
+
+
+@pytest.mark.parametrize(
+    ("old_price", "new_price"),
+    [
+        ({"N": "1"}, {"BOOL": True}),  # True == 1 in Python: once no change was seen at all
+        ({"N": "0"}, {"BOOL": False}),
+        (None, {"BOOL": False}),  # absent reads as 0, and 0 == False
+    ],
+)
+def test_a_price_changed_from_an_equal_looking_number_to_a_boolean_is_quarantined(
+    run_batch: Any, old_price: Any, new_price: Any
+) -> None:
+    old = dict(KEYS) if old_price is None else {**KEYS, "price": old_price}
+    poison = stream_record("MODIFY", keys=KEYS, old=old, new={**KEYS, "price": new_price})
+    sender = FakeSender()
+
+    run = run_batch(batch(poison), sender=sender)
+
+    assert (run.emf["RecordsQuarantined"], run.emf["PriceChanges"]) == (1, 0)
+    (parsed,), _ = quarantine.reassemble(sender.batches[0])
+    assert "price is not a number" in parsed.reason

@@ -352,3 +352,96 @@ def test_ttl_expiry_flag() -> None:
     other = {"type": "Service", "principalId": "other.amazonaws.com"}
     assert not Change(stream_record("REMOVE", keys=KEYS, userIdentity=other)).is_ttl_expiry
     assert not Change(stream_record("REMOVE", keys=KEYS, userIdentity="x")).is_ttl_expiry
+
+
+# -- type-aware comparison: Python's True == 1 == Decimal(1) must not hide a change
+
+NUMBER_ONE = {"N": "1"}
+NUMBER_ZERO = {"N": "0"}
+BOOL_TRUE = {"BOOL": True}
+BOOL_FALSE = {"BOOL": False}
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (NUMBER_ONE, BOOL_TRUE),
+        (BOOL_TRUE, NUMBER_ONE),
+        (NUMBER_ZERO, BOOL_FALSE),
+        ({"N": "1.0"}, BOOL_TRUE),  # Decimal(1) == True too
+        ({"L": [NUMBER_ONE]}, {"L": [BOOL_TRUE]}),
+        ({"M": {"x": NUMBER_ZERO}}, {"M": {"x": BOOL_FALSE}}),
+        ({"L": [{"M": {"x": {"L": [NUMBER_ONE]}}}]}, {"L": [{"M": {"x": {"L": [BOOL_TRUE]}}}]}),
+    ],
+)
+def test_a_number_and_a_boolean_are_never_the_same_value(before: Any, after: Any) -> None:
+    change = Change(stream_record("MODIFY", keys=KEYS, old={"v": before}, new={"v": after}))
+    assert change.changed("v")
+    assert change.changed("v", 0)
+    assert change.changed_attributes() == {"v"}
+
+
+def test_status_number_to_boolean_is_a_change() -> None:
+    change = Change(
+        stream_record("MODIFY", keys=KEYS, old={"status": NUMBER_ONE}, new={"status": BOOL_TRUE})
+    )
+    assert change.changed("status", "")
+
+
+def test_an_absent_price_defaulting_to_0_differs_from_false() -> None:
+    change = Change(stream_record("MODIFY", keys=KEYS, old={}, new={"price": BOOL_FALSE}))
+    assert change.changed("price", 0)
+    insert = Change(stream_record("INSERT", keys=KEYS, new={"price": BOOL_FALSE}))
+    assert insert.changed("price", 0)
+
+
+def test_numbers_still_compare_by_value_at_any_depth() -> None:
+    old = {"p": {"N": "10.0"}, "l": {"L": [{"N": "1"}, BOOL_TRUE]}, "s": {"NS": ["1", "2.50"]}}
+    new = {"p": {"N": "10"}, "l": {"L": [{"N": "1.00"}, BOOL_TRUE]}, "s": {"NS": ["2.5", "1.0"]}}
+    change = Change(stream_record("MODIFY", keys=KEYS, old=old, new=new))
+    assert change.changed_attributes() == set()
+    assert not change.changed("p", 0)
+
+
+def test_same_value_is_type_aware_for_bools_in_sets_and_defaults() -> None:
+    from records import same_value
+
+    assert same_value(1, Decimal("1.0")) and same_value(0, 0.0)
+    assert not same_value(True, 1) and not same_value(Decimal(0), False)
+    assert same_value(True, True) and not same_value(True, False)
+    assert not same_value({True}, {1}) and same_value({1, 2}, frozenset({Decimal(2), 1}))
+    assert not same_value({"a": [1]}, {"a": [True]}) and same_value({"a": [1]}, {"a": [1.0]})
+    assert not same_value([1], (1,)) and not same_value({"a": 1}, {"b": 1})
+    assert not same_value([1, 2], [1]) and not same_value(None, False)
+
+
+# Values small enough that hypothesis meets the collisions Python's == makes (1, 1.0, true).
+_scalar_values = st.sampled_from(
+    [{"N": "0"}, {"N": "1"}, {"N": "1.0"}, {"N": "0.00"}, BOOL_TRUE, BOOL_FALSE, {"S": "1"}]
+)
+_values = st.recursive(
+    _scalar_values,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda items: {"L": items}),
+        st.dictionaries(st.sampled_from("ab"), inner, max_size=2).map(lambda m: {"M": m}),
+    ),
+    max_leaves=6,
+)
+
+
+def _typed(value: Any) -> Any:
+    """A reference form whose == is exactly DynamoDB's notion of the same value."""
+    ((tag, inner),) = value.items()
+    if tag == "N":
+        return ("N", Decimal(inner).normalize())
+    if tag == "L":
+        return ("L", tuple(_typed(item) for item in inner))
+    if tag == "M":
+        return ("M", tuple(sorted((name, _typed(item)) for name, item in inner.items())))
+    return (tag, inner)
+
+
+@given(_values, _values)
+def test_changed_agrees_with_a_typed_reference(before: Any, after: Any) -> None:
+    change = Change(stream_record("MODIFY", keys=KEYS, old={"v": before}, new={"v": after}))
+    assert change.changed("v") == (_typed(before) != _typed(after))
