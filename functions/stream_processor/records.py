@@ -25,11 +25,12 @@ BS          ``set[bytes]``
 ==========  ===========================================================
 
 Anything that does not fit (unknown tag, two tags, wrong JSON type, bad base64, a number
-that is not finite decimal text) raises ``DecodeError``: the value can never be decoded, so
-the record is poison (see ``handler``). A malformed envelope raises ``MalformedRecordError``
-and an event name other than INSERT/MODIFY/REMOVE raises ``UnknownEventError``; all three are
-``PoisonRecordError``. A route may raise ``PoisonRecordError`` itself to quarantine a record
-it knows can never succeed.
+that is not finite decimal text or that DynamoDB cannot hold: more than 38 significant
+digits, or a magnitude outside 1E-130 to 9.99...E+125) raises ``DecodeError``: the value
+can never be decoded, so the record is poison (see ``handler``). A malformed envelope
+raises ``MalformedRecordError`` and an event name other than INSERT/MODIFY/REMOVE raises
+``UnknownEventError``; all three are ``PoisonRecordError``. A route may raise
+``PoisonRecordError`` itself to quarantine a record it knows can never succeed.
 """
 
 from __future__ import annotations
@@ -90,16 +91,34 @@ def _load_decimal() -> Any:
     return Decimal
 
 
+# DynamoDB's Number type holds at most 38 significant digits, at a magnitude from 1E-130 to
+# 9.9999999999999999999999999999999999999E+125 (positive or negative), or zero; leading and
+# trailing zeros are trimmed, so they are not significant. Amazon DynamoDB Developer Guide,
+# "Supported data types and naming rules", Number:
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number
+# A number outside that can never come from DynamoDB, and one like 1E+1000000 makes int()
+# or format(x, "f") in a route run for many seconds (a timeout loop blocking the shard), so
+# it is undecodable: the record is poison. The checks are cheap (lengths, strip, adjusted()).
+MAX_SIGNIFICANT_DIGITS = 38
+MIN_EXPONENT = -130  # of the leading digit (Decimal.adjusted()): 1E-130
+MAX_EXPONENT = 125  # 9.99...E+125
+# An integer literal of up to 38 digits is always in range. Longer ones are valid too when
+# their trailing zeros are many: DynamoDB sends 1E+100 as "1" and 100 zeros.
+_MAX_INTEGER_DIGITS = MAX_EXPONENT + 1
+
+
 def _number(text: Any) -> Any:
     # Cheapest test first: most numbers are non-negative integers. The checks refuse what
     # int()/Decimal() would accept but DynamoDB never sends (spaces, "_", non-ASCII digits).
     if type(text) is str and text.isascii():
         if text.isdigit():
-            if len(text) <= 4000:  # int() refuses > 4300 digits; DynamoDB allows 38
+            if len(text) <= MAX_SIGNIFICANT_DIGITS:
                 return int(text)
+            return _long_integer(text, text)
         elif text[1:].isdigit() and text[0] == "-":
-            if len(text) <= 4001:
+            if len(text) <= MAX_SIGNIFICANT_DIGITS + 1:
                 return int(text)
+            return -_long_integer(text[1:], text)
         elif "_" not in text and text == text.strip():
             try:
                 value = (_Decimal or _load_decimal())(text)
@@ -107,8 +126,43 @@ def _number(text: Any) -> Any:
                 pass
             else:
                 if value.is_finite():
+                    if not MIN_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+                        raise _out_of_range(text)
+                    # Up to 39 characters, one at least not a digit: 38 digits at most.
+                    if len(text) > MAX_SIGNIFICANT_DIGITS + 1 and _too_precise(text):
+                        raise _imprecise(text)
                     return value
     raise DecodeError(f"N value is not a decimal number: {_preview(text)}")
+
+
+def _long_integer(digits: str, text: str) -> int:
+    """An integer literal of more than 38 digits (``digits`` without its sign): leading zeros
+    are not significant (accepted, though DynamoDB never sends them), trailing ones are not
+    significant either but count towards the magnitude."""
+    magnitude = digits.lstrip("0")
+    if len(magnitude) > _MAX_INTEGER_DIGITS:
+        raise _out_of_range(text)
+    if len(magnitude.rstrip("0")) > MAX_SIGNIFICANT_DIGITS:
+        raise _imprecise(text)
+    return int(magnitude or "0")  # at most 126 digits: int() is instant
+
+
+def _too_precise(text: str) -> bool:
+    """Whether decimal text (already accepted by Decimal) has more than 38 significant
+    digits: those between the first and the last non-zero digit of its mantissa."""
+    mantissa = text.lstrip("+-").partition("e")[0].partition("E")[0]
+    return len(mantissa.replace(".", "").strip("0")) > MAX_SIGNIFICANT_DIGITS
+
+
+def _out_of_range(text: str) -> DecodeError:
+    return DecodeError(
+        "N value is outside DynamoDB's range (magnitude 1E-130 to "
+        f"9.9999999999999999999999999999999999999E+125, or 0): {_preview(text)}"
+    )
+
+
+def _imprecise(text: str) -> DecodeError:
+    return DecodeError(f"N value has more than 38 significant digits: {_preview(text)}")
 
 
 def _string(value: Any) -> str:

@@ -104,3 +104,19 @@ def test_status_and_price_changes_are_both_counted_for_a_good_record(run_batch: 
         "Status changed from draft to live",
         "Price changed from 19.99 to 17.5",
     ]
+
+
+def test_a_price_dynamodb_cannot_hold_is_quarantined_not_processed(run_batch: Any) -> None:
+    # Any route calling int() or format(x, "f") on 1E+1000000 ran for 22 s: a timeout loop
+    # blocking the shard. DynamoDB never holds such a number; the record is poison.
+    old = {**KEYS, "price": {"N": "19.99"}}
+    poison = stream_record(
+        "MODIFY", keys=KEYS, old=old, new={**KEYS, "price": {"N": "1E+1000000"}}, seq="5"
+    )
+    sender = FakeSender()
+
+    run = run_batch(batch(poison), sender=sender)
+
+    assert (run.emf["RecordsQuarantined"], run.emf["PriceChanges"]) == (1, 0)
+    (parsed,), _ = quarantine.reassemble(sender.batches[0])
+    assert "attribute 'price'" in parsed.reason and "outside DynamoDB's range" in parsed.reason

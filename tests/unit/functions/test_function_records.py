@@ -95,9 +95,71 @@ def test_numbers_compare_by_value() -> None:
     assert decode({"N": "0.1"}) + decode({"N": "0.2"}) == Decimal("0.3")
 
 
-@given(st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(lambda d: d == d))
-def test_any_finite_decimal_text_round_trips(value: Decimal) -> None:
-    assert decode({"N": str(value)}) == value
+def dynamodb_holds(value: Decimal) -> bool:
+    """Reference: DynamoDB's Number holds at most 38 significant digits (leading and
+    trailing zeros are not stored) at a magnitude from 1E-130 to 9.99...E+125, or zero.
+    Zero is also held to the exponent range: DynamoDB writes zero as "0"."""
+    significant = "".join(map(str, value.as_tuple().digits)).strip("0")
+    return len(significant) <= 38 and -130 <= value.adjusted() <= 125
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None))
+def test_any_finite_decimal_text_in_dynamodb_range_round_trips(value: Decimal) -> None:
+    if dynamodb_holds(value):
+        assert decode({"N": str(value)}) == value
+    else:
+        with pytest.raises(DecodeError, match="N value"):
+            decode({"N": str(value)})
+
+
+_MAX_38 = "9" * 38
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # DynamoDB trims trailing zeros, so these are 17 and 1 significant digits; it sends
+        # 1E+100 as a 101-digit integer literal (boto3 issue 2500).
+        ("110111111111111110000000000000000000000", 110111111111111110000000000000000000000),
+        ("1" + "0" * 100, 10**100),
+        ("-1" + "0" * 125, -(10**125)),
+        (_MAX_38 + "0" * 88, int(_MAX_38) * 10**88),  # 9.99...E+125, the largest
+        ("0" * 60 + "7", 7),  # leading zeros are not significant: accepted
+        ("-" + "0" * 60, 0),
+        ("9." + "9" * 37 + "E+125", Decimal("9." + "9" * 37 + "E+125")),
+        ("-1E-130", Decimal("-1E-130")),
+        ("0." + "0" * 129 + "1", Decimal("1E-130")),
+        ("1.5" + "0" * 60, Decimal("1.5")),  # trailing zeros after the point
+        ("0.00", Decimal("0")),
+    ],
+)
+def test_numbers_at_dynamodb_limits_decode(text: str, expected: object) -> None:
+    value = decode({"N": text})
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("1" * 39, "38 significant digits"),
+        ("-" + "1" * 39, "38 significant digits"),
+        ("1." + "1" * 38, "38 significant digits"),
+        ("1" + "0" * 126, "outside DynamoDB's range"),  # 1E+126
+        ("1" * 4000, "outside DynamoDB's range"),
+        ("-1" + "0" * 4000, "outside DynamoDB's range"),
+        ("1E+126", "outside DynamoDB's range"),
+        ("-1E+126", "outside DynamoDB's range"),
+        ("9.9E-131", "outside DynamoDB's range"),
+        ("1E+1000000", "outside DynamoDB's range"),  # int() of it took 22 s
+        ("1E+999999999999999999", "outside DynamoDB's range"),
+        ("0E-1000000", "outside DynamoDB's range"),  # format(x, "f") is a million zeros
+    ],
+)
+def test_numbers_dynamodb_cannot_hold_are_undecodable(text: str, fragment: str) -> None:
+    with pytest.raises(DecodeError, match=fragment):
+        decode({"N": text})
+    with pytest.raises(DecodeError, match=fragment):
+        decode({"NS": ["1", text]})
 
 
 @given(st.binary(max_size=64))
