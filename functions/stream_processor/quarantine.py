@@ -27,8 +27,16 @@ ASCII (non-ASCII escaped, so any DynamoDB string is valid SQS/SNS text)::
     }
 
 Oversize strategy (DynamoDB items reach 400 KB, so a record with both images can exceed one
-message): each body is kept under ``MAX_MESSAGE_BYTES`` (200 KiB, below SNS's 256 KiB limit
-including attributes, and SQS's):
+message): each body is kept under ``MAX_MESSAGE_BYTES`` (200 KiB) as it is delivered in its
+largest form. A queue subscribed to the topic WITHOUT raw message delivery receives the body
+as the ``Message`` string of SNS's notification JSON: escaped once more (every ``"`` and
+``\\`` doubled; the body is ASCII JSON, so nothing else needs escaping) and wrapped in the
+notification's own fields (Type, MessageId, TopicArn, Timestamp, Signature, SigningCertURL,
+UnsubscribeURL: about 1.7 KB at their longest). So the budget is checked against the
+body's escaped length (``escaped_length``), and ``SNS_ENVELOPE_BYTES`` (4 KiB) is kept
+free for those fields: 200 + 4 KiB stays below the 256 KiB that SNS publishes and SQS
+accepts by default, whether a body arrives raw or enveloped. (Before, a 199 KB inline body
+full of quotes and backslashes became a 311 KB notification, which SQS refuses.)
 
 1. ``encoding: json``: the record inline, one message, when it fits;
 2. else ``gzip+base64``: the record's JSON gzip-compressed and base64-encoded, one message;
@@ -60,7 +68,11 @@ if TYPE_CHECKING:
 
 KIND = "quarantined-record"
 FORMAT_VERSION = 1
+# A body's escaped length (see escaped_length) is at most MAX_MESSAGE_BYTES; an SNS
+# notification adds its own fields, for which SNS_ENVELOPE_BYTES is left free below the
+# 256 KiB (262,144 bytes) SNS publishes and SQS accepts by default.
 MAX_MESSAGE_BYTES = 200 * 1024
+SNS_ENVELOPE_BYTES = 4 * 1024
 MAX_REASON_CHARS = 1000
 ENCODING_JSON = "json"
 ENCODING_GZIP = "gzip+base64"
@@ -132,6 +144,14 @@ def _field(record: Any, *path: str) -> Any:
     return value if type(value) in (str, int, float) else None
 
 
+def escaped_length(body: str) -> int:
+    """The length of ``body`` escaped once more as a JSON string's content, as it travels in
+    an SNS notification: every ``"`` and ``\\`` doubled. Exact for this module's bodies
+    (ASCII JSON: no control characters, no non-ASCII) without building the escaped copy;
+    also an upper bound of the body's own length, for raw delivery."""
+    return len(body) + body.count('"') + body.count("\\")
+
+
 def _timestamp(now: float | None) -> str:
     seconds = time.time() if now is None else now
     millis = int(seconds * 1000) % 1000
@@ -146,7 +166,8 @@ def build_messages(
     now: float | None = None,
     max_bytes: int = MAX_MESSAGE_BYTES,
 ) -> list[str]:
-    """The message bodies that carry ``record`` to the failure destination (1 or more)."""
+    """The message bodies that carry ``record`` to the failure destination (1 or more),
+    each with ``escaped_length(body) <= max_bytes``."""
     import hashlib
 
     canonical = _canonical(record)
@@ -166,7 +187,7 @@ def build_messages(
         "record": record,
     }
     body = json.dumps(envelope, separators=(",", ":"), default=repr)
-    if len(body) <= max_bytes:  # ASCII only (ensure_ascii): characters == bytes
+    if escaped_length(body) <= max_bytes:  # ASCII only (ensure_ascii): characters == bytes
         return [body]
 
     import base64
@@ -176,13 +197,14 @@ def build_messages(
     envelope["encoding"] = ENCODING_GZIP
     envelope["record"] = payload
     body = json.dumps(envelope, separators=(",", ":"))
-    if len(body) <= max_bytes:
+    if escaped_length(body) <= max_bytes:
         return [body]
 
-    # Split the base64 text; the overhead is measured with the widest part numbers.
+    # Split the base64 text; the overhead is measured with the widest part numbers. Base64
+    # needs no escaping, so a slice costs its length in every delivered form.
     envelope["record"] = ""
     envelope["part"] = {"index": 10**9, "count": 10**9}
-    room = max_bytes - len(json.dumps(envelope, separators=(",", ":")))
+    room = max_bytes - escaped_length(json.dumps(envelope, separators=(",", ":")))
     if room < 1024:
         raise ValueError(f"max_bytes={max_bytes} leaves no room for the record")
     count = -(-len(payload) // room)
