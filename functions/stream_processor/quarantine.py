@@ -18,7 +18,8 @@ ASCII (non-ASCII escaped, so any DynamoDB string is valid SQS/SNS text)::
                                          #   record quarantined twice has the same id
       "reason": "<why it is poison>",    # at most 1000 characters
       "eventID": ..., "eventName": ..., "sequenceNumber": ..., "eventSourceARN": ...,
-                                         # copied from the record when present, else null
+                                         # copied from the record when present, else null;
+                                         #   strings cut to 1000 characters
       "functionName": "<Lambda function name>",
       "time": "2025-01-01T00:00:00.000Z",  # when it was quarantined (UTC)
       "encoding": "json" | "gzip+base64",
@@ -74,6 +75,11 @@ FORMAT_VERSION = 1
 MAX_MESSAGE_BYTES = 200 * 1024
 SNS_ENVELOPE_BYTES = 4 * 1024
 MAX_REASON_CHARS = 1000
+# eventID, eventName, sequenceNumber, eventSourceARN are copied from the record into every
+# part's metadata; real ones are under 400 characters (a stream ARN with a 255-character
+# table name). Cut like the reason, so a giant value in a malformed record still leaves
+# room for the record itself (the full values travel in it).
+MAX_FIELD_CHARS = 1000
 ENCODING_JSON = "json"
 ENCODING_GZIP = "gzip+base64"
 
@@ -141,7 +147,9 @@ def _field(record: Any, *path: str) -> Any:
         if type(value) is not dict:
             return None
         value = value.get(name)
-    return value if type(value) in (str, int, float) else None
+    if type(value) is str:
+        return value[:MAX_FIELD_CHARS]
+    return value if type(value) in (int, float) else None
 
 
 def escaped_length(body: str) -> int:

@@ -179,6 +179,39 @@ def test_split_parts_fit_the_escaped_budget_with_a_quote_heavy_reason() -> None:
     assert quarantine.reassemble(bodies)[0][0].record == record
 
 
+@pytest.mark.parametrize(
+    "field", ["eventName", "eventID", "eventSourceARN", "dynamodb.SequenceNumber"]
+)
+def test_giant_envelope_fields_are_truncated_so_the_record_can_be_quarantined(
+    field: str,
+) -> None:
+    # They were copied whole into every part's metadata: 300,000 characters left no room
+    # for the record (ValueError), so it could never be quarantined.
+    record = stream_record("MODIFY", seq="12")
+    giant = '"\U0001f30f' * 150_000  # escapes to 14 characters per pair in a notification
+    if field == "dynamodb.SequenceNumber":
+        record["dynamodb"]["SequenceNumber"] = giant
+    else:
+        record[field] = giant
+    bodies = quarantine.build_messages(record, "odd", function_name="f")
+    assert all(quarantine.escaped_length(b) <= quarantine.MAX_MESSAGE_BYTES for b in bodies)
+    head = json.loads(bodies[0])
+    key = field.removeprefix("dynamodb.").replace("SequenceNumber", "sequenceNumber")
+    assert head[key] == giant[: quarantine.MAX_FIELD_CHARS]
+    (parsed,), incomplete = quarantine.reassemble(bodies)
+    assert parsed.record == record and incomplete == {}
+
+
+def test_a_giant_event_name_is_quarantined_through_the_handler(run_batch: Any) -> None:
+    poison = stream_record("MODIFY", seq="13")
+    poison["eventName"] = "X" * 300_000
+    sender = FakeSender()
+    run = run_batch({"Records": [poison]}, sender=sender)
+    assert run.response == {"batchItemFailures": []}
+    assert run.emf["RecordsQuarantined"] == 1
+    assert quarantine.reassemble(sender.batches[0])[0][0].record == poison
+
+
 def test_oversized_record_through_the_handler_sends_every_part(run_batch: Any) -> None:
     poison = big_record(400_000, compressible=False)
     poison["eventName"] = "UPSERT"
