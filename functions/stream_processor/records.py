@@ -26,11 +26,12 @@ BS          ``set[bytes]``
 
 Anything that does not fit (unknown tag, two tags, wrong JSON type, bad base64, a number
 that is not finite decimal text or that DynamoDB cannot hold: more than 38 significant
-digits, or a magnitude outside 1E-130 to 9.99...E+125) raises ``DecodeError``: the value
-can never be decoded, so the record is poison (see ``handler``). A malformed envelope
-raises ``MalformedRecordError`` and an event name other than INSERT/MODIFY/REMOVE raises
-``UnknownEventError``; all three are ``PoisonRecordError``. A route may raise
-``PoisonRecordError`` itself to quarantine a record it knows can never succeed.
+digits, or a magnitude outside 1E-130 to 9.99...E+125; maps and lists nested deeper than
+Python's stack) raises ``DecodeError``: the value can never be decoded, so the record is
+poison (see ``handler``). A malformed envelope raises ``MalformedRecordError`` and an
+event name other than INSERT/MODIFY/REMOVE raises ``UnknownEventError``; all three are
+``PoisonRecordError``. A route may raise ``PoisonRecordError`` itself to quarantine a
+record it knows can never succeed.
 """
 
 from __future__ import annotations
@@ -194,13 +195,13 @@ def _null(value: Any) -> None:
 
 def _map(value: Any) -> dict[str, Any]:
     if type(value) is dict:
-        return {name: decode(item) for name, item in value.items()}
+        return {name: _decode(item) for name, item in value.items()}
     raise DecodeError(f"M value is not an object: {_preview(value)}")
 
 
 def _list(value: Any) -> list[Any]:
     if type(value) is list:
-        return [decode(item) for item in value]
+        return [_decode(item) for item in value]
     raise DecodeError(f"L value is not an array: {_preview(value)}")
 
 
@@ -240,6 +241,25 @@ _DECODERS = {
 
 def decode(value: Any) -> Any:
     """Decode one DynamoDB JSON attribute value (``{"N": "10"}`` -> ``10``)."""
+    try:
+        return _decode(value)
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _too_deep() -> DecodeError:
+    # Decoding recurses once per level of M/L; Python's stack runs out at a few hundred.
+    # A RecursionError would be retried like any error, forever: the value can never be
+    # decoded, so it is a DecodeError (poison). Raised where decoding started, with the
+    # stack unwound.
+    return DecodeError(
+        "value is nested too deeply to decode (DynamoDB allows 32 levels of nesting)"
+    )
+
+
+def _decode(value: Any) -> Any:
+    # The recursive core of decode(); callers that already catch DecodeError call it
+    # directly and catch RecursionError next to it (no extra call per value).
     if type(value) is dict and len(value) == 1:
         # S and N first, by lookup: the commonest tags, decoded without a dispatch.
         inner = value.get("S", _NO_TAG)
@@ -278,9 +298,11 @@ def _in_attribute(name: str, error: DecodeError) -> DecodeError:
 
 def _decode_attribute(name: str, raw: Any) -> Any:
     try:
-        return decode(raw)
+        return _decode(raw)
     except DecodeError as exc:
         raise _in_attribute(name, exc) from None
+    except RecursionError:
+        raise _in_attribute(name, _too_deep()) from None
 
 
 class Image(_MappingBase):
@@ -584,10 +606,12 @@ class Change:
             # attributes are settled without decoding anything.
             return False
         try:
-            old_value = default if before is _MISSING else decode(before)
-            new_value = default if after is _MISSING else decode(after)
+            old_value = default if before is _MISSING else _decode(before)
+            new_value = default if after is _MISSING else _decode(after)
         except DecodeError as exc:
             raise _in_attribute(attr, exc) from None
+        except RecursionError:
+            raise _in_attribute(attr, _too_deep()) from None
         if type(old_value) is str and type(new_value) is str:
             return old_value != new_value  # the commonest case, settled without a call
         return not same_value(old_value, new_value)

@@ -507,3 +507,79 @@ def _typed(value: Any) -> Any:
 def test_changed_agrees_with_a_typed_reference(before: Any, after: Any) -> None:
     change = Change(stream_record("MODIFY", keys=KEYS, old={"v": before}, new={"v": after}))
     assert change.changed("v") == (_typed(before) != _typed(after))
+
+
+# -- nesting deeper than Python's stack: DynamoDB allows 32 levels, decoding ~330 needs more
+
+
+def nested_value(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"N": "1"}
+    for level in range(depth):
+        value = {"M": {"a": value}} if level % 2 else {"L": [value]}
+    return value
+
+
+def depth_that_overflows_decoding() -> int:
+    """The shallowest nesting (in steps of 50) that decoding cannot handle here: the stack
+    depth it needs differs between Python versions (3.13 inlines comprehensions)."""
+    for depth in range(50, 20_000, 50):
+        try:
+            decode(nested_value(depth))
+        except (RecursionError, DecodeError):
+            return depth
+    raise AssertionError("decoding never ran out of stack")
+
+
+def test_too_deep_nesting_is_a_decode_error() -> None:
+    deep = nested_value(depth_that_overflows_decoding())
+    with pytest.raises(DecodeError, match="nested too deeply"):
+        decode(deep)
+    with pytest.raises(DecodeError, match=r"attribute 'doc': .*nested too deeply"):
+        Image({"doc": deep})["doc"]
+    with pytest.raises(DecodeError, match="nested too deeply"):
+        decode_image({"doc": deep})
+    change = Change(stream_record("MODIFY", keys=KEYS, old={"doc": {"N": "1"}}, new={"doc": deep}))
+    with pytest.raises(DecodeError, match=r"attribute 'doc': .*nested too deeply"):
+        change.changed("doc")
+    with pytest.raises(DecodeError, match="nested too deeply"):
+        change.changed_attributes()
+    with pytest.raises(DecodeError, match="nested too deeply"):
+        Change(stream_record(keys={"PK": deep}))
+
+
+def test_deepest_decodable_nesting_compares_without_running_out_of_stack() -> None:
+    depth = depth_that_overflows_decoding() - 50
+    old, new = nested_value(depth), nested_value(depth)
+    new_leaf = new
+    while "N" not in new_leaf:
+        new_leaf = new_leaf["L"][0] if "L" in new_leaf else new_leaf["M"]["a"]
+    new_leaf["N"] = "1.0"  # the same value, different text: decoded and compared in full
+    change = Change(stream_record("MODIFY", keys=KEYS, old={"doc": old}, new={"doc": new}))
+    assert not change.changed("doc")
+    assert change.changed_attributes() == set()
+
+
+def test_too_deep_nesting_is_quarantined_not_retried() -> None:
+    # The handler directly: the run_batch fixture's deepcopy would itself run out of stack.
+    import io
+    import json
+
+    import handler
+    from function_helpers import FakeSender
+    from quarantine import reassemble
+    from settings import Settings
+
+    deep = nested_value(depth_that_overflows_decoding())
+    keys = {"PK": {"S": "PRODUCT#1"}, "SK": {"S": "META"}}
+    poison = stream_record(
+        "MODIFY", keys=keys, old={"status": {"S": "a"}}, new={"status": deep}, seq="3"
+    )
+    sender = FakeSender()
+    emf = io.StringIO()
+    response = handler.process_event(
+        {"Records": [poison]}, None, sender=sender, settings=Settings(), metrics_stream=emf
+    )
+    assert response == {"batchItemFailures": []}
+    assert json.loads(emf.getvalue())["RecordsQuarantined"] == 1
+    (parsed,), _ = reassemble(sender.batches[0])
+    assert "nested too deeply" in parsed.reason and parsed.record == poison
