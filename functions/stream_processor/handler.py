@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(LOGGER_NAME)
 
+# Kept free after a quarantine send for what follows it (a log line, the EMF line).
+QUARANTINE_MARGIN_MS = 1000
+
 # With the JSON log format and an application log level, Lambda sets the root logger's
 # level (and AWS_LAMBDA_LOG_LEVEL): we inherit it untouched. With the plain text format
 # Lambda leaves the root at WARNING, where the seed's INFO lines would vanish, so only then

@@ -314,6 +314,19 @@ def reassemble(
 
 _clients: dict[tuple[str, str | None], Any] = {}
 
+# The SDK client's limits for one send (one SendMessage or Publish call).
+CONNECT_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 5
+MAX_ATTEMPTS = 3  # botocore's "standard" retry mode: 3 attempts in all, the first included
+# The longest one send can take, in ms (the handler's time budget is built on it): every
+# attempt waits out both timeouts, 3 x (3 s + 5 s) = 24 s; the standard mode's backoff before
+# retry n is rand(0, 1) x 2**(n - 1) s (botocore.retries.standard.ExponentialBackoff), at
+# most 1 s + 2 s = 3 s. 24 s + 3 s = 27 s.
+SEND_WORST_CASE_MS = 1000 * (
+    MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS)
+    + sum(2 ** (retry - 1) for retry in range(1, MAX_ATTEMPTS))
+)
+
 
 def destination_type_of(destination_type: str | None, destination: str) -> str:
     """The configured type, or (when unset) the one the address's form implies."""
@@ -348,7 +361,9 @@ def _client(service: str, region: str | None) -> Any:
         _quiet_sdk_loggers()
 
         config = Config(
-            connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"}
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            read_timeout=READ_TIMEOUT_SECONDS,
+            retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
         )
         client = boto3.client(service, region_name=region, config=config)
         _clients[(service, region)] = client
