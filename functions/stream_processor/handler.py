@@ -11,6 +11,11 @@ Why it is shaped this way (the event source mapping always has ReportBatchItemFa
   shard until it expires. It is sent, whole and with the reason, to the failure destination
   (``quarantine``), and the loop continues. If it cannot be sent (destination unset or the
   send fails) it is reported as failed instead, like any other failure. Nothing is dropped.
+- A send has a time budget: after the first record, when less time is left than the send
+  may take at worst (``quarantine_budget_ms``: 28 s for one message), the poison record is
+  reported as failed rather than risking the invocation's timeout (which would retry the
+  whole batch and send earlier quarantined records again). Lambda redelivers it first, in
+  a fresh invocation with the full timeout, where it is tried whatever the time left.
 - A poison record that also lacks a usable sequence number, when it cannot be quarantined,
   has no identifier to report: the invocation raises, so Lambda retries the whole batch.
 - Per-record lines are INFO; whether INFO is on is checked once per invocation
@@ -51,6 +56,17 @@ if TYPE_CHECKING:
     from typing import Any
 
 log = logging.getLogger(LOGGER_NAME)
+
+# Kept free after a quarantine send for what follows it (a log line, the EMF line).
+QUARANTINE_MARGIN_MS = 1000
+
+
+def quarantine_budget_ms(parts: int) -> int:
+    """The time a poison record's quarantine may take at worst: its parts are sent one after
+    another, each up to ``quarantine.SEND_WORST_CASE_MS`` (27 s: 3 attempts x (3 s connect
+    + 5 s read) + 3 s backoff), then ``QUARANTINE_MARGIN_MS``. One part: 28 s."""
+    return parts * quarantine.SEND_WORST_CASE_MS + QUARANTINE_MARGIN_MS
+
 
 # With the JSON log format and an application log level, Lambda sets the root logger's
 # level (and AWS_LAMBDA_LOG_LEVEL): we inherit it untouched. With the plain text format
@@ -188,7 +204,7 @@ def _process(
         except PoisonRecordError as exc:
             if verbose:
                 inv.flush_notes()
-            if _quarantine(record, exc.reason, position, settings, sender):
+            if _quarantine(record, exc.reason, position, settings, sender, inv.context):
                 counts[metrics.RECORDS_QUARANTINED] += 1
                 continue
             failed_at, failed_sequence = position, _sequence_number_of(record)
@@ -271,8 +287,10 @@ def _quarantine(
     position: int,
     settings: Settings,
     sender: quarantine.Sender | None,
+    context: Any = None,
 ) -> bool:
-    """Send a poison record to the failure destination; False when it could not be sent."""
+    """Send a poison record to the failure destination; False when it could not be sent, or
+    when too little time is left to send it (see ``_time_is_short``)."""
     ids = _ids(record)
     log.error(
         "Poison record %d (sequence number %s): %s",
@@ -304,6 +322,8 @@ def _quarantine(
             return False
     try:
         bodies = quarantine.build_messages(record, reason, function_name=settings.function_name)
+        if position and _time_is_short(context, len(bodies), position, ids):
+            return False
         sender(bodies)
     except Exception as exc:
         log.exception(
@@ -319,6 +339,37 @@ def _quarantine(
         position,
         len(bodies),
         settings.destination or "the injected sender",
+        extra=ids,
+    )
+    return True
+
+
+def _time_is_short(context: Any, parts: int, position: int, ids: dict[str, str]) -> bool:
+    """Whether the invocation has less time left than sending ``parts`` may take at worst.
+
+    A slow destination would otherwise run the invocation into its timeout: the WHOLE batch
+    is retried, the records quarantined before this one are sent again, and it can happen
+    on every retry. Reporting this record as failed instead keeps the order and costs one
+    redelivery: Lambda starts the next invocation at this record, with the full timeout.
+    Only asked for a record after the first (``position`` > 0): the first record of a batch
+    would be the first of its redelivery too, with no more time than now (a function
+    timeout below the budget), so deferring it would block the shard for good.
+    """
+    remaining_time = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining_time is None:  # no Lambda context: run locally or by a test
+        return False
+    remaining_ms = remaining_time()
+    budget_ms = quarantine_budget_ms(parts)
+    if remaining_ms >= budget_ms:
+        return False
+    log.warning(
+        "Not enough time left to quarantine poison record %d: %d ms left, sending %d "
+        "message(s) may take %d ms; reporting it as failed (Lambda redelivers it first, "
+        "in a fresh invocation)",
+        position,
+        remaining_ms,
+        parts,
+        budget_ms,
         extra=ids,
     )
     return True

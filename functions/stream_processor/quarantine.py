@@ -18,7 +18,8 @@ ASCII (non-ASCII escaped, so any DynamoDB string is valid SQS/SNS text)::
                                          #   record quarantined twice has the same id
       "reason": "<why it is poison>",    # at most 1000 characters
       "eventID": ..., "eventName": ..., "sequenceNumber": ..., "eventSourceARN": ...,
-                                         # copied from the record when present, else null
+                                         # copied from the record when present, else null;
+                                         #   strings cut to 1000 characters
       "functionName": "<Lambda function name>",
       "time": "2025-01-01T00:00:00.000Z",  # when it was quarantined (UTC)
       "encoding": "json" | "gzip+base64",
@@ -27,8 +28,16 @@ ASCII (non-ASCII escaped, so any DynamoDB string is valid SQS/SNS text)::
     }
 
 Oversize strategy (DynamoDB items reach 400 KB, so a record with both images can exceed one
-message): each body is kept under ``MAX_MESSAGE_BYTES`` (200 KiB, below SNS's 256 KiB limit
-including attributes, and SQS's):
+message): each body is kept under ``MAX_MESSAGE_BYTES`` (200 KiB) as it is delivered in its
+largest form. A queue subscribed to the topic WITHOUT raw message delivery receives the body
+as the ``Message`` string of SNS's notification JSON: escaped once more (every ``"`` and
+``\\`` doubled; the body is ASCII JSON, so nothing else needs escaping) and wrapped in the
+notification's own fields (Type, MessageId, TopicArn, Timestamp, Signature, SigningCertURL,
+UnsubscribeURL: about 1.7 KB at their longest). So the budget is checked against the
+body's escaped length (``escaped_length``), and ``SNS_ENVELOPE_BYTES`` (4 KiB) is kept
+free for those fields: 200 + 4 KiB stays below the 256 KiB that SNS publishes and SQS
+accepts by default, whether a body arrives raw or enveloped. (Before, a 199 KB inline body
+full of quotes and backslashes became a 311 KB notification, which SQS refuses.)
 
 1. ``encoding: json``: the record inline, one message, when it fits;
 2. else ``gzip+base64``: the record's JSON gzip-compressed and base64-encoded, one message;
@@ -60,8 +69,17 @@ if TYPE_CHECKING:
 
 KIND = "quarantined-record"
 FORMAT_VERSION = 1
+# A body's escaped length (see escaped_length) is at most MAX_MESSAGE_BYTES; an SNS
+# notification adds its own fields, for which SNS_ENVELOPE_BYTES is left free below the
+# 256 KiB (262,144 bytes) SNS publishes and SQS accepts by default.
 MAX_MESSAGE_BYTES = 200 * 1024
+SNS_ENVELOPE_BYTES = 4 * 1024
 MAX_REASON_CHARS = 1000
+# eventID, eventName, sequenceNumber, eventSourceARN are copied from the record into every
+# part's metadata; real ones are under 400 characters (a stream ARN with a 255-character
+# table name). Cut like the reason, so a giant value in a malformed record still leaves
+# room for the record itself (the full values travel in it).
+MAX_FIELD_CHARS = 1000
 ENCODING_JSON = "json"
 ENCODING_GZIP = "gzip+base64"
 
@@ -129,7 +147,17 @@ def _field(record: Any, *path: str) -> Any:
         if type(value) is not dict:
             return None
         value = value.get(name)
-    return value if type(value) in (str, int, float) else None
+    if type(value) is str:
+        return value[:MAX_FIELD_CHARS]
+    return value if type(value) in (int, float) else None
+
+
+def escaped_length(body: str) -> int:
+    """The length of ``body`` escaped once more as a JSON string's content, as it travels in
+    an SNS notification: every ``"`` and ``\\`` doubled. Exact for this module's bodies
+    (ASCII JSON: no control characters, no non-ASCII) without building the escaped copy;
+    also an upper bound of the body's own length, for raw delivery."""
+    return len(body) + body.count('"') + body.count("\\")
 
 
 def _timestamp(now: float | None) -> str:
@@ -146,7 +174,8 @@ def build_messages(
     now: float | None = None,
     max_bytes: int = MAX_MESSAGE_BYTES,
 ) -> list[str]:
-    """The message bodies that carry ``record`` to the failure destination (1 or more)."""
+    """The message bodies that carry ``record`` to the failure destination (1 or more),
+    each with ``escaped_length(body) <= max_bytes``."""
     import hashlib
 
     canonical = _canonical(record)
@@ -166,7 +195,7 @@ def build_messages(
         "record": record,
     }
     body = json.dumps(envelope, separators=(",", ":"), default=repr)
-    if len(body) <= max_bytes:  # ASCII only (ensure_ascii): characters == bytes
+    if escaped_length(body) <= max_bytes:  # ASCII only (ensure_ascii): characters == bytes
         return [body]
 
     import base64
@@ -176,13 +205,14 @@ def build_messages(
     envelope["encoding"] = ENCODING_GZIP
     envelope["record"] = payload
     body = json.dumps(envelope, separators=(",", ":"))
-    if len(body) <= max_bytes:
+    if escaped_length(body) <= max_bytes:
         return [body]
 
-    # Split the base64 text; the overhead is measured with the widest part numbers.
+    # Split the base64 text; the overhead is measured with the widest part numbers. Base64
+    # needs no escaping, so a slice costs its length in every delivered form.
     envelope["record"] = ""
     envelope["part"] = {"index": 10**9, "count": 10**9}
-    room = max_bytes - len(json.dumps(envelope, separators=(",", ":")))
+    room = max_bytes - escaped_length(json.dumps(envelope, separators=(",", ":")))
     if room < 1024:
         raise ValueError(f"max_bytes={max_bytes} leaves no room for the record")
     count = -(-len(payload) // room)
@@ -284,6 +314,19 @@ def reassemble(
 
 _clients: dict[tuple[str, str | None], Any] = {}
 
+# The SDK client's limits for one send (one SendMessage or Publish call).
+CONNECT_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 5
+MAX_ATTEMPTS = 3  # botocore's "standard" retry mode: 3 attempts in all, the first included
+# The longest one send can take, in ms (the handler's time budget is built on it): every
+# attempt waits out both timeouts, 3 x (3 s + 5 s) = 24 s; the standard mode's backoff before
+# retry n is rand(0, 1) x 2**(n - 1) s (botocore.retries.standard.ExponentialBackoff), at
+# most 1 s + 2 s = 3 s. 24 s + 3 s = 27 s.
+SEND_WORST_CASE_MS = 1000 * (
+    MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS)
+    + sum(2 ** (retry - 1) for retry in range(1, MAX_ATTEMPTS))
+)
+
 
 def destination_type_of(destination_type: str | None, destination: str) -> str:
     """The configured type, or (when unset) the one the address's form implies."""
@@ -318,7 +361,9 @@ def _client(service: str, region: str | None) -> Any:
         _quiet_sdk_loggers()
 
         config = Config(
-            connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"}
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            read_timeout=READ_TIMEOUT_SECONDS,
+            retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
         )
         client = boto3.client(service, region_name=region, config=config)
         _clients[(service, region)] = client

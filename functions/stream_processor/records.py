@@ -25,11 +25,13 @@ BS          ``set[bytes]``
 ==========  ===========================================================
 
 Anything that does not fit (unknown tag, two tags, wrong JSON type, bad base64, a number
-that is not finite decimal text) raises ``DecodeError``: the value can never be decoded, so
-the record is poison (see ``handler``). A malformed envelope raises ``MalformedRecordError``
-and an event name other than INSERT/MODIFY/REMOVE raises ``UnknownEventError``; all three are
-``PoisonRecordError``. A route may raise ``PoisonRecordError`` itself to quarantine a record
-it knows can never succeed.
+that is not finite decimal text or that DynamoDB cannot hold: more than 38 significant
+digits, or a magnitude outside 1E-130 to 9.99...E+125; maps and lists nested deeper than
+Python's stack) raises ``DecodeError``: the value can never be decoded, so the record is
+poison (see ``handler``). A malformed envelope raises ``MalformedRecordError`` and an
+event name other than INSERT/MODIFY/REMOVE raises ``UnknownEventError``; all three are
+``PoisonRecordError``. A route may raise ``PoisonRecordError`` itself to quarantine a
+record it knows can never succeed.
 """
 
 from __future__ import annotations
@@ -90,16 +92,34 @@ def _load_decimal() -> Any:
     return Decimal
 
 
+# DynamoDB's Number type holds at most 38 significant digits, at a magnitude from 1E-130 to
+# 9.9999999999999999999999999999999999999E+125 (positive or negative), or zero; leading and
+# trailing zeros are trimmed, so they are not significant. Amazon DynamoDB Developer Guide,
+# "Supported data types and naming rules", Number:
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number
+# A number outside that can never come from DynamoDB, and one like 1E+1000000 makes int()
+# or format(x, "f") in a route run for many seconds (a timeout loop blocking the shard), so
+# it is undecodable: the record is poison. The checks are cheap (lengths, strip, adjusted()).
+MAX_SIGNIFICANT_DIGITS = 38
+MIN_EXPONENT = -130  # of the leading digit (Decimal.adjusted()): 1E-130
+MAX_EXPONENT = 125  # 9.99...E+125
+# An integer literal of up to 38 digits is always in range. Longer ones are valid too when
+# their trailing zeros are many: DynamoDB sends 1E+100 as "1" and 100 zeros.
+_MAX_INTEGER_DIGITS = MAX_EXPONENT + 1
+
+
 def _number(text: Any) -> Any:
     # Cheapest test first: most numbers are non-negative integers. The checks refuse what
     # int()/Decimal() would accept but DynamoDB never sends (spaces, "_", non-ASCII digits).
     if type(text) is str and text.isascii():
         if text.isdigit():
-            if len(text) <= 4000:  # int() refuses > 4300 digits; DynamoDB allows 38
+            if len(text) <= MAX_SIGNIFICANT_DIGITS:
                 return int(text)
+            return _long_integer(text, text)
         elif text[1:].isdigit() and text[0] == "-":
-            if len(text) <= 4001:
+            if len(text) <= MAX_SIGNIFICANT_DIGITS + 1:
                 return int(text)
+            return -_long_integer(text[1:], text)
         elif "_" not in text and text == text.strip():
             try:
                 value = (_Decimal or _load_decimal())(text)
@@ -107,8 +127,43 @@ def _number(text: Any) -> Any:
                 pass
             else:
                 if value.is_finite():
+                    if not MIN_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+                        raise _out_of_range(text)
+                    # Up to 39 characters, one at least not a digit: 38 digits at most.
+                    if len(text) > MAX_SIGNIFICANT_DIGITS + 1 and _too_precise(text):
+                        raise _imprecise(text)
                     return value
     raise DecodeError(f"N value is not a decimal number: {_preview(text)}")
+
+
+def _long_integer(digits: str, text: str) -> int:
+    """An integer literal of more than 38 digits (``digits`` without its sign): leading zeros
+    are not significant (accepted, though DynamoDB never sends them), trailing ones are not
+    significant either but count towards the magnitude."""
+    magnitude = digits.lstrip("0")
+    if len(magnitude) > _MAX_INTEGER_DIGITS:
+        raise _out_of_range(text)
+    if len(magnitude.rstrip("0")) > MAX_SIGNIFICANT_DIGITS:
+        raise _imprecise(text)
+    return int(magnitude or "0")  # at most 126 digits: int() is instant
+
+
+def _too_precise(text: str) -> bool:
+    """Whether decimal text (already accepted by Decimal) has more than 38 significant
+    digits: those between the first and the last non-zero digit of its mantissa."""
+    mantissa = text.lstrip("+-").partition("e")[0].partition("E")[0]
+    return len(mantissa.replace(".", "").strip("0")) > MAX_SIGNIFICANT_DIGITS
+
+
+def _out_of_range(text: str) -> DecodeError:
+    return DecodeError(
+        "N value is outside DynamoDB's range (magnitude 1E-130 to "
+        f"9.9999999999999999999999999999999999999E+125, or 0): {_preview(text)}"
+    )
+
+
+def _imprecise(text: str) -> DecodeError:
+    return DecodeError(f"N value has more than 38 significant digits: {_preview(text)}")
 
 
 def _string(value: Any) -> str:
@@ -140,13 +195,13 @@ def _null(value: Any) -> None:
 
 def _map(value: Any) -> dict[str, Any]:
     if type(value) is dict:
-        return {name: decode(item) for name, item in value.items()}
+        return {name: _decode(item) for name, item in value.items()}
     raise DecodeError(f"M value is not an object: {_preview(value)}")
 
 
 def _list(value: Any) -> list[Any]:
     if type(value) is list:
-        return [decode(item) for item in value]
+        return [_decode(item) for item in value]
     raise DecodeError(f"L value is not an array: {_preview(value)}")
 
 
@@ -186,6 +241,25 @@ _DECODERS = {
 
 def decode(value: Any) -> Any:
     """Decode one DynamoDB JSON attribute value (``{"N": "10"}`` -> ``10``)."""
+    try:
+        return _decode(value)
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _too_deep() -> DecodeError:
+    # Decoding recurses once per level of M/L; Python's stack runs out at a few hundred.
+    # A RecursionError would be retried like any error, forever: the value can never be
+    # decoded, so it is a DecodeError (poison). Raised where decoding started, with the
+    # stack unwound.
+    return DecodeError(
+        "value is nested too deeply to decode (DynamoDB allows 32 levels of nesting)"
+    )
+
+
+def _decode(value: Any) -> Any:
+    # The recursive core of decode(); callers that already catch DecodeError call it
+    # directly and catch RecursionError next to it (no extra call per value).
     if type(value) is dict and len(value) == 1:
         # S and N first, by lookup: the commonest tags, decoded without a dispatch.
         inner = value.get("S", _NO_TAG)
@@ -224,9 +298,11 @@ def _in_attribute(name: str, error: DecodeError) -> DecodeError:
 
 def _decode_attribute(name: str, raw: Any) -> Any:
     try:
-        return decode(raw)
+        return _decode(raw)
     except DecodeError as exc:
         raise _in_attribute(name, exc) from None
+    except RecursionError:
+        raise _in_attribute(name, _too_deep()) from None
 
 
 class Image(_MappingBase):
@@ -277,6 +353,57 @@ class Image(_MappingBase):
 
 _EMPTY_IMAGE = Image({})
 _UNREAD: Any = object()  # a lazily built attribute of a Change not built yet
+
+
+# --------------------------------------------------------------------------- comparing
+
+_SETS = (set, frozenset)
+_CONTAINERS = (dict, list, set, frozenset, tuple)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two decoded values are the same DynamoDB value.
+
+    Python's ``==`` is not enough: ``True == 1 == Decimal(1)`` and ``False == 0``, so
+    ``BOOL true`` would equal ``N "1"`` and a price changed from 1 to true would look
+    unchanged. Here a bool equals only a bool, at any depth of maps, lists and sets; numbers
+    still compare by value (``N "10.0"`` equals ``N "10"``: int and Decimal), sets as sets.
+
+    Written with plain loops, one frame per level: it runs on values ``decode`` produced,
+    and must never need more stack than decoding them did.
+    """
+    kind = type(a)
+    if kind is type(b):
+        if kind is dict:
+            if len(a) != len(b):
+                return False
+            for name, value in a.items():
+                other = b.get(name, _MISSING)
+                if other is _MISSING or not same_value(value, other):
+                    return False
+            return True
+        if kind is list:
+            if len(a) != len(b):
+                return False
+            return all(map(same_value, a, b))  # map, not a generator: no extra frame
+        if kind is set or kind is frozenset:
+            return _same_set(a, b)
+        return a == b  # str, int, Decimal, bytes, bool, None
+    other_kind = type(b)
+    if kind is bool or other_kind is bool:
+        return False
+    if kind in _SETS and other_kind in _SETS:
+        return _same_set(a, b)
+    if kind in _CONTAINERS or other_kind in _CONTAINERS:
+        return False
+    return a == b  # numbers of different types: int and Decimal (or a float default)
+
+
+def _same_set(a: Any, b: Any) -> bool:
+    # Equal elements of two sets hash alike, so a == b pairs every element with its equal;
+    # the pairs are type-correct when both sides hold the same bools (decoded sets hold
+    # strings, numbers or bytes only, so this is an empty comparison for them).
+    return a == b and {x for x in a if type(x) is bool} == {x for x in b if type(x) is bool}
 
 
 # --------------------------------------------------------------------------- changes
@@ -456,7 +583,8 @@ class Change:
 
     def changed(self, attr: str, default: Any = _MISSING) -> bool:
         """Whether ``attr``'s value differs between the images, compared as decoded values
-        (``N "10.0"`` equals ``N "10"``; sets compare as sets).
+        by ``same_value`` (``N "10.0"`` equals ``N "10"``; sets compare as sets; ``BOOL true``
+        never equals ``N "1"``, nor ``BOOL false`` an absent attribute defaulting to 0).
 
         An absent attribute counts as ``default`` when one is given (the seed treated a
         missing price as 0), otherwise as a value of its own. Returns False when an image
@@ -478,12 +606,15 @@ class Change:
             # attributes are settled without decoding anything.
             return False
         try:
-            old_value = default if before is _MISSING else decode(before)
-            new_value = default if after is _MISSING else decode(after)
+            old_value = default if before is _MISSING else _decode(before)
+            new_value = default if after is _MISSING else _decode(after)
         except DecodeError as exc:
             raise _in_attribute(attr, exc) from None
-        differ: bool = old_value != new_value
-        return differ
+        except RecursionError:
+            raise _in_attribute(attr, _too_deep()) from None
+        if type(old_value) is str and type(new_value) is str:
+            return old_value != new_value  # the commonest case, settled without a call
+        return not same_value(old_value, new_value)
 
     def changed_attributes(self) -> set[str]:
         """Names of every attribute whose value differs (decodes both images in full);
@@ -494,7 +625,7 @@ class Change:
         return {
             name
             for name in set(old) | set(new)
-            if old.get(name, _MISSING) != new.get(name, _MISSING)
+            if not same_value(old.get(name, _MISSING), new.get(name, _MISSING))
         }
 
     def __repr__(self) -> str:

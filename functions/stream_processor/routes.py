@@ -253,12 +253,25 @@ def new_order(change: Change, inv: Invocation) -> None:
 
 
 def detect_modifications(change: Change, inv: Invocation) -> None:
-    """The seed's MODIFY handling: status and price changes, compared as values."""
+    """The seed's MODIFY handling: status and price changes, compared as values.
+
+    Both checks, and the price's validity, are settled before anything is counted: a record
+    that raises here is quarantined or retried, not processed, and a count added before the
+    raise would be added again on every retry."""
     verbose = inv.verbose
     if verbose:
         inv.note("Processing MODIFY event")
     # The seed read a missing status as "" and a missing price as "0"; keep those defaults.
-    if change.changed("status", ""):
+    status_changed = change.changed("status", "")
+    price_changed = change.changed("price", 0)
+    if price_changed:
+        # A price that is not a number can never be processed as a price change (the seed
+        # read it as "0" and announced a change that never happened): poison, quarantined.
+        new_image = change.new_image
+        raw_price = new_image.raw.get("price") if new_image is not None else None
+        if raw_price is not None and "N" not in raw_price:
+            raise PoisonRecordError(f"price is not a number: {raw_price!r}"[:200])
+    if status_changed:
         inv.counts[STATUS_CHANGES] += 1
         if verbose:
             inv.note(
@@ -266,13 +279,7 @@ def detect_modifications(change: Change, inv: Invocation) -> None:
                 change.old_value("status", ""),
                 change.new_value("status", ""),
             )
-    if change.changed("price", 0):
-        # A price that is not a number can never be processed as a price change (the seed
-        # read it as "0" and announced a change that never happened): poison, quarantined.
-        new_image = change.new_image
-        raw_price = new_image.raw.get("price") if new_image is not None else None
-        if raw_price is not None and "N" not in raw_price:
-            raise PoisonRecordError(f"price is not a number: {raw_price!r}"[:200])
+    if price_changed:
         inv.counts[PRICE_CHANGES] += 1
         if verbose:
             inv.note(

@@ -27,13 +27,13 @@ def run_batch(caplog: pytest.LogCaptureFixture) -> Callable[..., Run]:
     import handler
     from settings import Settings
 
-    def run(event: Any, *, level: str = "INFO", **kwargs: Any) -> Run:
+    def run(event: Any, *, level: str = "INFO", context: Any = None, **kwargs: Any) -> Run:
         kwargs.setdefault("settings", Settings(function_name="test-fn"))
         stream = io.StringIO()
         caplog.clear()
         with caplog.at_level(level, logger="stream_processor"):
             response = handler.process_event(
-                copy.deepcopy(event), None, metrics_stream=stream, **kwargs
+                copy.deepcopy(event), context, metrics_stream=stream, **kwargs
             )
         lines = stream.getvalue().splitlines()
         assert len(lines) == 1, f"expected exactly one EMF line, got {lines}"

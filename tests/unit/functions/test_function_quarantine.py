@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import quarantine
 from function_helpers import FakeSender, stream_record
+from hypothesis import given
+from hypothesis import strategies as st
 from settings import Settings
 
 
@@ -102,6 +104,112 @@ def test_reassemble_unwraps_sns_envelopes_and_rejects_foreign_messages() -> None
     future = json.loads(body) | {"version": 2}
     with pytest.raises(quarantine.QuarantineFormatError, match="unsupported"):
         quarantine.reassemble([future])
+
+
+# -- SNS notification envelope: a queue subscribed to the topic without raw delivery gets
+# each body JSON-escaped (every '"' and '\\' doubled) inside SNS's notification JSON.
+
+SQS_DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024
+
+
+def sns_notification(body: str) -> str:
+    """The SQS body SNS delivers for ``body`` without raw delivery, its fields at their
+    longest: a 256-character topic name, a subscription ARN in the unsubscribe URL, a
+    4096-bit signature, a FIFO sequence number; laid out as SNS does (indented, " : ")."""
+    topic = "arn:aws:sns:ap-southeast-2:123456789012:" + "t" * 251 + ".fifo"
+    subscription = topic + ":c9135db0-26c4-47ec-8998-413945fb5a96"
+    envelope = {
+        "Type": "Notification",
+        "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+        "SequenceNumber": "10000000000000012345",
+        "TopicArn": topic,
+        "Message": body,
+        "Timestamp": "2025-08-11T16:30:01.123Z",
+        "SignatureVersion": "2",
+        "Signature": "A" * 684,
+        "SigningCertURL": "https://sns.ap-southeast-2.amazonaws.com/"
+        "SimpleNotificationService-" + "0" * 32 + ".pem",
+        "UnsubscribeURL": "https://sns.ap-southeast-2.amazonaws.com/"
+        "?Action=Unsubscribe&SubscriptionArn=" + subscription,
+    }
+    return json.dumps(envelope, indent=2, separators=(",", " : "))
+
+
+def quote_heavy_record(chars: int) -> dict[str, Any]:
+    # '"' and '\\' are escaped once in the body and once more in the notification: the
+    # reviewer's inline body of 199,277 bytes became a 311,388-byte notification.
+    image = {"PK": {"S": "USER#1"}, "note": {"S": '"\\' * (chars // 2)}}
+    return stream_record("MODIFY", keys={"PK": {"S": "USER#1"}}, new=image, seq="88")
+
+
+@pytest.mark.parametrize("chars", [60_000, 66_000, 100_000, 400_000])
+def test_every_body_fits_inside_an_sns_notification(chars: int) -> None:
+    record = quote_heavy_record(chars)
+    bodies = quarantine.build_messages(record, 'reason "quoted" \\ too', function_name="f")
+    for body in bodies:
+        assert len(json.dumps(body)) - 2 <= quarantine.MAX_MESSAGE_BYTES
+        assert len(sns_notification(body)) <= SQS_DEFAULT_MAX_MESSAGE_BYTES
+    records, incomplete = quarantine.reassemble([sns_notification(b) for b in bodies])
+    assert [r.record for r in records] == [record] and incomplete == {}
+
+
+def test_the_sns_envelope_allowance_covers_the_notification_fields() -> None:
+    (body,) = quarantine.build_messages(stream_record(), "r", function_name="f")
+    fields = len(sns_notification(body)) - (len(json.dumps(body)) - 2)
+    assert fields <= quarantine.SNS_ENVELOPE_BYTES
+    assert (
+        quarantine.MAX_MESSAGE_BYTES + quarantine.SNS_ENVELOPE_BYTES
+        <= SQS_DEFAULT_MAX_MESSAGE_BYTES
+    )
+
+
+@given(st.text(max_size=200))
+def test_escaped_length_is_the_length_json_escaping_gives(text: str) -> None:
+    record = stream_record("INSERT", new={"t": {"S": text}}, event_id=text or None)
+    (body,) = quarantine.build_messages(record, text, function_name="f")
+    assert quarantine.escaped_length(body) == len(json.dumps(body)) - 2
+
+
+def test_split_parts_fit_the_escaped_budget_with_a_quote_heavy_reason() -> None:
+    record = big_record(60_000, compressible=False)
+    reason = '"\\' * 400  # 800 characters, 1,600 in the body, 3,200 in the notification
+    bodies = quarantine.build_messages(record, reason, function_name="f", max_bytes=8192)
+    assert len(bodies) > 1
+    assert all(len(json.dumps(b)) - 2 <= 8192 for b in bodies)
+    assert quarantine.reassemble(bodies)[0][0].record == record
+
+
+@pytest.mark.parametrize(
+    "field", ["eventName", "eventID", "eventSourceARN", "dynamodb.SequenceNumber"]
+)
+def test_giant_envelope_fields_are_truncated_so_the_record_can_be_quarantined(
+    field: str,
+) -> None:
+    # They were copied whole into every part's metadata: 300,000 characters left no room
+    # for the record (ValueError), so it could never be quarantined.
+    record = stream_record("MODIFY", seq="12")
+    giant = '"\U0001f30f' * 150_000  # escapes to 14 characters per pair in a notification
+    if field == "dynamodb.SequenceNumber":
+        record["dynamodb"]["SequenceNumber"] = giant
+    else:
+        record[field] = giant
+    bodies = quarantine.build_messages(record, "odd", function_name="f")
+    assert all(quarantine.escaped_length(b) <= quarantine.MAX_MESSAGE_BYTES for b in bodies)
+    head = json.loads(bodies[0])
+    key = field.removeprefix("dynamodb.").replace("SequenceNumber", "sequenceNumber")
+    assert head[key] == giant[: quarantine.MAX_FIELD_CHARS]
+    (parsed,), incomplete = quarantine.reassemble(bodies)
+    assert parsed.record == record and incomplete == {}
+
+
+def test_a_giant_event_name_is_quarantined_through_the_handler(run_batch: Any) -> None:
+    poison = stream_record("MODIFY", seq="13")
+    poison["eventName"] = "X" * 300_000
+    sender = FakeSender()
+    run = run_batch({"Records": [poison]}, sender=sender)
+    assert run.response == {"batchItemFailures": []}
+    assert run.emf["RecordsQuarantined"] == 1
+    assert quarantine.reassemble(sender.batches[0])[0][0].record == poison
 
 
 def test_oversized_record_through_the_handler_sends_every_part(run_batch: Any) -> None:

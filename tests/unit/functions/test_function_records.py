@@ -95,9 +95,71 @@ def test_numbers_compare_by_value() -> None:
     assert decode({"N": "0.1"}) + decode({"N": "0.2"}) == Decimal("0.3")
 
 
-@given(st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(lambda d: d == d))
-def test_any_finite_decimal_text_round_trips(value: Decimal) -> None:
-    assert decode({"N": str(value)}) == value
+def dynamodb_holds(value: Decimal) -> bool:
+    """Reference: DynamoDB's Number holds at most 38 significant digits (leading and
+    trailing zeros are not stored) at a magnitude from 1E-130 to 9.99...E+125, or zero.
+    Zero is also held to the exponent range: DynamoDB writes zero as "0"."""
+    significant = "".join(map(str, value.as_tuple().digits)).strip("0")
+    return len(significant) <= 38 and -130 <= value.adjusted() <= 125
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None))
+def test_any_finite_decimal_text_in_dynamodb_range_round_trips(value: Decimal) -> None:
+    if dynamodb_holds(value):
+        assert decode({"N": str(value)}) == value
+    else:
+        with pytest.raises(DecodeError, match="N value"):
+            decode({"N": str(value)})
+
+
+_MAX_38 = "9" * 38
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # DynamoDB trims trailing zeros, so these are 17 and 1 significant digits; it sends
+        # 1E+100 as a 101-digit integer literal (boto3 issue 2500).
+        ("110111111111111110000000000000000000000", 110111111111111110000000000000000000000),
+        ("1" + "0" * 100, 10**100),
+        ("-1" + "0" * 125, -(10**125)),
+        (_MAX_38 + "0" * 88, int(_MAX_38) * 10**88),  # 9.99...E+125, the largest
+        ("0" * 60 + "7", 7),  # leading zeros are not significant: accepted
+        ("-" + "0" * 60, 0),
+        ("9." + "9" * 37 + "E+125", Decimal("9." + "9" * 37 + "E+125")),
+        ("-1E-130", Decimal("-1E-130")),
+        ("0." + "0" * 129 + "1", Decimal("1E-130")),
+        ("1.5" + "0" * 60, Decimal("1.5")),  # trailing zeros after the point
+        ("0.00", Decimal("0")),
+    ],
+)
+def test_numbers_at_dynamodb_limits_decode(text: str, expected: object) -> None:
+    value = decode({"N": text})
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("1" * 39, "38 significant digits"),
+        ("-" + "1" * 39, "38 significant digits"),
+        ("1." + "1" * 38, "38 significant digits"),
+        ("1" + "0" * 126, "outside DynamoDB's range"),  # 1E+126
+        ("1" * 4000, "outside DynamoDB's range"),
+        ("-1" + "0" * 4000, "outside DynamoDB's range"),
+        ("1E+126", "outside DynamoDB's range"),
+        ("-1E+126", "outside DynamoDB's range"),
+        ("9.9E-131", "outside DynamoDB's range"),
+        ("1E+1000000", "outside DynamoDB's range"),  # int() of it took 22 s
+        ("1E+999999999999999999", "outside DynamoDB's range"),
+        ("0E-1000000", "outside DynamoDB's range"),  # format(x, "f") is a million zeros
+    ],
+)
+def test_numbers_dynamodb_cannot_hold_are_undecodable(text: str, fragment: str) -> None:
+    with pytest.raises(DecodeError, match=fragment):
+        decode({"N": text})
+    with pytest.raises(DecodeError, match=fragment):
+        decode({"NS": ["1", text]})
 
 
 @given(st.binary(max_size=64))
@@ -352,3 +414,172 @@ def test_ttl_expiry_flag() -> None:
     other = {"type": "Service", "principalId": "other.amazonaws.com"}
     assert not Change(stream_record("REMOVE", keys=KEYS, userIdentity=other)).is_ttl_expiry
     assert not Change(stream_record("REMOVE", keys=KEYS, userIdentity="x")).is_ttl_expiry
+
+
+# -- type-aware comparison: Python's True == 1 == Decimal(1) must not hide a change
+
+NUMBER_ONE = {"N": "1"}
+NUMBER_ZERO = {"N": "0"}
+BOOL_TRUE = {"BOOL": True}
+BOOL_FALSE = {"BOOL": False}
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (NUMBER_ONE, BOOL_TRUE),
+        (BOOL_TRUE, NUMBER_ONE),
+        (NUMBER_ZERO, BOOL_FALSE),
+        ({"N": "1.0"}, BOOL_TRUE),  # Decimal(1) == True too
+        ({"L": [NUMBER_ONE]}, {"L": [BOOL_TRUE]}),
+        ({"M": {"x": NUMBER_ZERO}}, {"M": {"x": BOOL_FALSE}}),
+        ({"L": [{"M": {"x": {"L": [NUMBER_ONE]}}}]}, {"L": [{"M": {"x": {"L": [BOOL_TRUE]}}}]}),
+    ],
+)
+def test_a_number_and_a_boolean_are_never_the_same_value(before: Any, after: Any) -> None:
+    change = Change(stream_record("MODIFY", keys=KEYS, old={"v": before}, new={"v": after}))
+    assert change.changed("v")
+    assert change.changed("v", 0)
+    assert change.changed_attributes() == {"v"}
+
+
+def test_status_number_to_boolean_is_a_change() -> None:
+    change = Change(
+        stream_record("MODIFY", keys=KEYS, old={"status": NUMBER_ONE}, new={"status": BOOL_TRUE})
+    )
+    assert change.changed("status", "")
+
+
+def test_an_absent_price_defaulting_to_0_differs_from_false() -> None:
+    change = Change(stream_record("MODIFY", keys=KEYS, old={}, new={"price": BOOL_FALSE}))
+    assert change.changed("price", 0)
+    insert = Change(stream_record("INSERT", keys=KEYS, new={"price": BOOL_FALSE}))
+    assert insert.changed("price", 0)
+
+
+def test_numbers_still_compare_by_value_at_any_depth() -> None:
+    old = {"p": {"N": "10.0"}, "l": {"L": [{"N": "1"}, BOOL_TRUE]}, "s": {"NS": ["1", "2.50"]}}
+    new = {"p": {"N": "10"}, "l": {"L": [{"N": "1.00"}, BOOL_TRUE]}, "s": {"NS": ["2.5", "1.0"]}}
+    change = Change(stream_record("MODIFY", keys=KEYS, old=old, new=new))
+    assert change.changed_attributes() == set()
+    assert not change.changed("p", 0)
+
+
+def test_same_value_is_type_aware_for_bools_in_sets_and_defaults() -> None:
+    from records import same_value
+
+    assert same_value(1, Decimal("1.0")) and same_value(0, 0.0)
+    assert not same_value(True, 1) and not same_value(Decimal(0), False)
+    assert same_value(True, True) and not same_value(True, False)
+    assert not same_value({True}, {1}) and same_value({1, 2}, frozenset({Decimal(2), 1}))
+    assert not same_value({"a": [1]}, {"a": [True]}) and same_value({"a": [1]}, {"a": [1.0]})
+    assert not same_value([1], (1,)) and not same_value({"a": 1}, {"b": 1})
+    assert not same_value([1, 2], [1]) and not same_value(None, False)
+
+
+# Values small enough that hypothesis meets the collisions Python's == makes (1, 1.0, true).
+_scalar_values = st.sampled_from(
+    [{"N": "0"}, {"N": "1"}, {"N": "1.0"}, {"N": "0.00"}, BOOL_TRUE, BOOL_FALSE, {"S": "1"}]
+)
+_values = st.recursive(
+    _scalar_values,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda items: {"L": items}),
+        st.dictionaries(st.sampled_from("ab"), inner, max_size=2).map(lambda m: {"M": m}),
+    ),
+    max_leaves=6,
+)
+
+
+def _typed(value: Any) -> Any:
+    """A reference form whose == is exactly DynamoDB's notion of the same value."""
+    ((tag, inner),) = value.items()
+    if tag == "N":
+        return ("N", Decimal(inner).normalize())
+    if tag == "L":
+        return ("L", tuple(_typed(item) for item in inner))
+    if tag == "M":
+        return ("M", tuple(sorted((name, _typed(item)) for name, item in inner.items())))
+    return (tag, inner)
+
+
+@given(_values, _values)
+def test_changed_agrees_with_a_typed_reference(before: Any, after: Any) -> None:
+    change = Change(stream_record("MODIFY", keys=KEYS, old={"v": before}, new={"v": after}))
+    assert change.changed("v") == (_typed(before) != _typed(after))
+
+
+# -- nesting deeper than Python's stack: DynamoDB allows 32 levels, decoding ~330 needs more
+
+
+def nested_value(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"N": "1"}
+    for level in range(depth):
+        value = {"M": {"a": value}} if level % 2 else {"L": [value]}
+    return value
+
+
+def depth_that_overflows_decoding() -> int:
+    """The shallowest nesting (in steps of 50) that decoding cannot handle here: the stack
+    depth it needs differs between Python versions (3.13 inlines comprehensions)."""
+    for depth in range(50, 20_000, 50):
+        try:
+            decode(nested_value(depth))
+        except (RecursionError, DecodeError):
+            return depth
+    raise AssertionError("decoding never ran out of stack")
+
+
+def test_too_deep_nesting_is_a_decode_error() -> None:
+    deep = nested_value(depth_that_overflows_decoding())
+    with pytest.raises(DecodeError, match="nested too deeply"):
+        decode(deep)
+    with pytest.raises(DecodeError, match=r"attribute 'doc': .*nested too deeply"):
+        Image({"doc": deep})["doc"]
+    with pytest.raises(DecodeError, match="nested too deeply"):
+        decode_image({"doc": deep})
+    change = Change(stream_record("MODIFY", keys=KEYS, old={"doc": {"N": "1"}}, new={"doc": deep}))
+    with pytest.raises(DecodeError, match=r"attribute 'doc': .*nested too deeply"):
+        change.changed("doc")
+    with pytest.raises(DecodeError, match="nested too deeply"):
+        change.changed_attributes()
+    with pytest.raises(DecodeError, match="nested too deeply"):
+        Change(stream_record(keys={"PK": deep}))
+
+
+def test_deepest_decodable_nesting_compares_without_running_out_of_stack() -> None:
+    depth = depth_that_overflows_decoding() - 50
+    old, new = nested_value(depth), nested_value(depth)
+    new_leaf = new
+    while "N" not in new_leaf:
+        new_leaf = new_leaf["L"][0] if "L" in new_leaf else new_leaf["M"]["a"]
+    new_leaf["N"] = "1.0"  # the same value, different text: decoded and compared in full
+    change = Change(stream_record("MODIFY", keys=KEYS, old={"doc": old}, new={"doc": new}))
+    assert not change.changed("doc")
+    assert change.changed_attributes() == set()
+
+
+def test_too_deep_nesting_is_quarantined_not_retried() -> None:
+    # The handler directly: the run_batch fixture's deepcopy would itself run out of stack.
+    import io
+    import json
+
+    import handler
+    from function_helpers import FakeSender
+    from quarantine import reassemble
+    from settings import Settings
+
+    deep = nested_value(depth_that_overflows_decoding())
+    keys = {"PK": {"S": "PRODUCT#1"}, "SK": {"S": "META"}}
+    poison = stream_record(
+        "MODIFY", keys=keys, old={"status": {"S": "a"}}, new={"status": deep}, seq="3"
+    )
+    sender = FakeSender()
+    emf = io.StringIO()
+    response = handler.process_event(
+        {"Records": [poison]}, None, sender=sender, settings=Settings(), metrics_stream=emf
+    )
+    assert response == {"batchItemFailures": []}
+    assert json.loads(emf.getvalue())["RecordsQuarantined"] == 1
+    (parsed,), _ = reassemble(sender.batches[0])
+    assert "nested too deeply" in parsed.reason and parsed.record == poison
