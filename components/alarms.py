@@ -30,7 +30,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import PROJECT, AlarmsConfig, FunctionConfig
-from components.kms import customer_managed_key, kms_key_arn
+from components.kms import key_arn_for
 
 TYPE = f"{PROJECT}:index:StreamAlarms"
 
@@ -370,22 +370,19 @@ class StreamAlarms(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke).partition
         region = aws.get_region_output(opts=invoke).region
 
-        key = (
-            customer_managed_key(
-                f"{name}-topic-key",
-                f"Encrypts the alarm topic of {args.function.name}; CloudWatch may use it",
-                tags,
-                self,
-                policy=pulumi.Output.all(partition, account).apply(
-                    lambda values: json.dumps(alarm_topic_key_policy(*values))
-                ),
-            )
-            if config.topic_kms_key == "create"
-            else None
+        topic_key_arn = key_arn_for(
+            config.topic_kms_key,
+            f"{name}-topic-key",
+            f"Encrypts the alarm topic of {args.function.name}; CloudWatch may use it",
+            tags,
+            self,
+            policy=pulumi.Output.all(partition, account).apply(
+                lambda values: json.dumps(alarm_topic_key_policy(*values))
+            ),
         )
         topic = aws.sns.Topic(
             f"{prefix}-alarms",
-            kms_master_key_id=kms_key_arn(config.topic_kms_key, key),
+            kms_master_key_id=topic_key_arn,
             tags=tags,
             opts=child,
         )

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import PROJECT, TriggerConfig
-from components.kms import customer_managed_key, kms_key_arn
+from components.kms import key_arn_for
 
 TYPE = f"{PROJECT}:index:FailureDestination"
 SECONDS_PER_DAY = 86400
@@ -63,17 +63,13 @@ class FailureDestination(pulumi.ComponentResource):
         trigger = args.trigger
         tags = args.tags or {}
         child = pulumi.ResourceOptions(parent=self)
-        key = (
-            customer_managed_key(
-                f"{name}-key",
-                f"Encrypts the failure destination of {args.function_name}",
-                tags,
-                self,
-            )
-            if trigger.destination_kms_key == "create"
-            else None
+        self.kms_key_arn = key_arn_for(
+            trigger.destination_kms_key,
+            f"{name}-key",
+            f"Encrypts the failure destination of {args.function_name}",
+            tags,
+            self,
         )
-        self.kms_key_arn = kms_key_arn(trigger.destination_kms_key, key)
         self.kind = trigger.on_failure
         self.queue_url = self.queue_name = self.topic_name = None
         # "<project>-<stack>-failures-<8 characters Pulumi appends>"; SQS allows 80.

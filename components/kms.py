@@ -35,14 +35,22 @@ def customer_managed_key(
     )
 
 
-def kms_key_arn(choice: str, created: aws.kms.Key | None) -> pulumi.Output[str] | None:
+def key_arn_for(
+    choice: str,
+    name: str,
+    description: str,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+    policy: pulumi.Input[str] | None = None,
+) -> pulumi.Output[str] | None:
     """The ARN of the customer-managed key a config choice resolves to, or None.
 
-    `choice` is a keyword from the config (`create`, `aws-owned`, `aws-managed`,
-    `managed`) or the ARN of an existing key.
+    `choice` is the config value: `create` makes a new key (named `name`, with `policy` if
+    given), a key ARN is used as it is, and the keywords for keys AWS manages (`aws-owned`,
+    `aws-managed`, `managed`, `none`) give None.
     """
-    if created is not None:
-        return created.arn
+    if choice == "create":
+        return customer_managed_key(name, description, tags, parent, policy).arn
     if choice.startswith("arn:"):
         return pulumi.Output.from_input(choice)
     return None

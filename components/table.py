@@ -22,7 +22,7 @@ from components.config import (
     TableConfig,
     TriggerConfig,
 )
-from components.kms import customer_managed_key, kms_key_arn
+from components.kms import key_arn_for
 
 TYPE = f"{PROJECT}:index:StreamTable"
 
@@ -129,14 +129,13 @@ class StreamTable(pulumi.ComponentResource):
 
     def _create(self, name: str, config: TableConfig, tags: dict[str, str]) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        key = (
-            customer_managed_key(
-                f"{name}-key", f"Encrypts DynamoDB table {config.name} and its stream", tags, self
-            )
-            if config.kms_key == "create"
-            else None
+        self.kms_key_arn = key_arn_for(
+            config.kms_key,
+            f"{name}-key",
+            f"Encrypts DynamoDB table {config.name} and its stream",
+            tags,
+            self,
         )
-        self.kms_key_arn = kms_key_arn(config.kms_key, key)
         # DynamoDB always encrypts at rest; `enabled: False` selects its AWS-owned key,
         # `enabled: True` the AWS-managed key or, with an ARN, a customer-managed one.
         encryption = aws.dynamodb.TableServerSideEncryptionArgs(
