@@ -26,10 +26,10 @@ unit: install ## unit tests only
 	$(RUN) pytest tests/unit
 
 local: install ## the whole pipeline on this machine, no AWS account: sample data, function logs, summary (FOLLOW=1 keeps running)
-	$(RUN) python -m devtools.local $(if $(FOLLOW),--follow) $(if $(PORT),--port $(PORT))
+	$(RUN) python -m streamops.demo.command $(if $(FOLLOW),--follow) $(if $(PORT),--port $(PORT))
 
 doctor: install ## deployed-stack checks: STACK=<name> after `pulumi up`, else the embedded emulator (PROBE=1: end-to-end probe too)
-	$(RUN) python -m devtools.doctor $(if $(STACK),--stack $(STACK)) $(if $(PROBE),--probe)
+	$(RUN) python -m streamops.doctor.command $(if $(STACK),--stack $(STACK)) $(if $(PROBE),--probe)
 
 # make redrive: ACTION list (default), archive (needs ARCHIVE=FILE) or replay; optional STACK,
 # QUEUE, ARCHIVE, MAX, YES=1 (replay without asking), DROP_EXPIRED=1 (with ARCHIVE).
@@ -41,7 +41,7 @@ REDRIVE_OPTIONS = $(if $(STACK),--stack="$(STACK)") $(if $(QUEUE),--queue="$(QUE
 	$(if $(MAX),--max="$(MAX)") $(if $(YES),--yes) $(if $(DROP_EXPIRED),--drop-expired)
 
 redrive: install ## recover the failure queue: make redrive STACK=dev [ACTION=list|archive|replay] [ARCHIVE=f.jsonl]
-	$(RUN) python -m devtools.redrive $(strip $(REDRIVE_OPTIONS))
+	$(RUN) python -m streamops.redrive.command $(strip $(REDRIVE_OPTIONS))
 
 lint: install ## ruff lint + format check, mypy, actionlint (GitHub workflows)
 	$(RUN) ruff check .
@@ -54,7 +54,7 @@ format: install ## apply ruff fixes and formatting
 	$(RUN) ruff format .
 
 docs: install ## regenerate the README's configuration reference from components/config.py
-	$(RUN) python -m devtools.config_reference
+	$(RUN) python -m streamops.config_reference
 
 bench: install ## benchmark the stream processor vs Powertools' BatchProcessor (prints ratios)
 	$(RUN) python bench/bench_handler.py
@@ -70,4 +70,4 @@ PLAN_OPTIONS = $(if $(PEAK),--peak="$(PEAK)") $(if $(ITEM_BYTES),--item-bytes="$
 	$(if $(LOG_RETENTION_DAYS),--log-retention-days="$(LOG_RETENTION_DAYS)")
 
 plan: install ## monthly cost and capacity at a write rate: make plan STACK=dev WRITES=5/s [PEAK=50/s]
-	$(RUN) python -m devtools.plan --stack="$(STACK)" --writes="$(WRITES)" $(strip $(PLAN_OPTIONS))
+	$(RUN) python -m streamops.planner.command --stack="$(STACK)" --writes="$(WRITES)" $(strip $(PLAN_OPTIONS))

@@ -5,7 +5,7 @@ properties in Pulumi's camelCase input shape), so the same functions run
 - inside the policy pack (`policy/pack.py` wraps them as CrossGuard policies that
   `pulumi preview --policy-pack policy` evaluates), and
 - in the unit tests, directly against the resource graph the real program registers under
-  mocks (`devtools.program.run_program`).
+  mocks (`streamops.program.run_program`).
 
 A rule's id is the policy name Pulumi shows, built from the control IDs it implements
 (`fsbp-dynamodb-2-ckv-aws-28` = Security Hub FSBP DynamoDB.2 and Checkov CKV_AWS_28).

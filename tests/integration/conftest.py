@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from devtools.checks import DeployedStack
-from devtools.emulator import Deployment, Emulator, deploy
-from devtools.stacks import emulated_stack, real_stack
+from streamops.doctor.checks import DeployedStack
+from streamops.emulator.server import Deployment, Emulator, deploy
+from streamops.stacks import emulated_stack, real_stack
 from tests.support.stacks import stack_config
 
 

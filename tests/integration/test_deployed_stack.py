@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from devtools.checks import DeployedStack, Finding, run_checks
-from devtools.emulator import Deployment, Emulator, deploy, new_account_id
-from devtools.stacks import emulated_stack
+from streamops.doctor.checks import DeployedStack, Finding, run_checks
+from streamops.emulator.server import Deployment, Emulator, deploy, new_account_id
+from streamops.stacks import emulated_stack
 from tests.support.stacks import stack_config
 
 pytestmark = pytest.mark.integration

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from devtools import doctor
-from devtools.checks import DeployedStack, run_checks
-from devtools.emulator import Deployment, Emulator, deploy
-from devtools.program import ROOT
-from devtools.stacks import emulated_stack
+from streamops.doctor import command as doctor
+from streamops.doctor.checks import DeployedStack, run_checks
+from streamops.emulator.server import Deployment, Emulator, deploy
+from streamops.program import ROOT
+from streamops.stacks import emulated_stack
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from components.config import ConfigError
-from devtools.emulated_resources import CREATORS, UnsupportedResource
-from devtools.emulator import Deployment, Emulator, EmulatorMocks, deploy, new_account_id
-from devtools.program import run_program
+from streamops.emulator.resources import CREATORS, UnsupportedResource
+from streamops.emulator.server import Deployment, Emulator, EmulatorMocks, deploy, new_account_id
+from streamops.program import run_program
 from tests.support.failure_messages import age_stream, put_items, shard_id, stream_records
 from tests.support.stacks import stack_config
 
@@ -113,7 +113,7 @@ def test_a_missing_existing_table_is_a_config_error(emulator_only: Emulator) -> 
 def test_logging_config_is_kept_as_aws_keeps_it(
     fresh_deployment: Callable[..., Deployment],
 ) -> None:
-    """moto 5.2.5 drops LoggingConfig; devtools.moto_compat stores it the way AWS does."""
+    """moto 5.2.5 drops LoggingConfig; streamops.emulator.moto_compat stores it the way AWS does."""
     deployment = fresh_deployment()
     lambda_ = deployment.aws("lambda")
     name = deployment.outputs["functionName"]
@@ -133,7 +133,7 @@ def test_stream_records_stay_readable_with_a_mapping_on_the_table(
     fresh_deployment: Callable[..., Deployment],
 ) -> None:
     """moto 5.2.5 hands each write to the mapping's function and then EMPTIES the shard; AWS
-    keeps every record 24 h whoever reads it (devtools.moto_compat)."""
+    keeps every record 24 h whoever reads it (streamops.emulator.moto_compat)."""
     deployment = fresh_deployment()
     assert deployment.outputs["eventSourceMappingId"]
     put_items(deployment, ("PRODUCT#1", "METADATA"), ("PRODUCT#2", "METADATA"))

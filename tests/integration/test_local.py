@@ -19,11 +19,11 @@ from typing import Any
 import boto3
 import pytest
 
-from devtools.emulated_ttl import expire_items
-from devtools.emulator import Deployment, Emulator, new_account_id
-from devtools.local import run_local
-from devtools.program import ROOT
-from devtools.sample_data import SEED_TEST_LINE
+from streamops.demo.command import run_local
+from streamops.demo.sample_data import SEED_TEST_LINE
+from streamops.emulator.server import Deployment, Emulator, new_account_id
+from streamops.emulator.ttl import expire_items
+from streamops.program import ROOT
 from tests.support.stream_table import REGION, StreamTable
 
 pytestmark = pytest.mark.integration
@@ -88,7 +88,7 @@ def test_follow_processes_what_is_written_at_the_printed_endpoint_until_ctrl_c()
     """`make local FOLLOW=1` in a process of its own: an item written with plain boto3 at
     the printed endpoint is processed; Ctrl-C prints the session's summary and exits 0."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.local", "--follow"],
+        [sys.executable, "-m", "streamops.demo.command", "--follow"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -138,10 +138,10 @@ def test_follow_processes_what_is_written_at_the_printed_endpoint_until_ctrl_c()
             process.kill()
 
 
-def test_python_m_devtools_local_runs_as_the_first_command() -> None:
+def test_python_m_streamops_local_runs_as_the_first_command() -> None:
     """The `make local` command line, in a fresh process (as after `make install`)."""
     result = subprocess.run(
-        [sys.executable, "-m", "devtools.local"],
+        [sys.executable, "-m", "streamops.demo.command"],
         cwd=ROOT,
         capture_output=True,
         text=True,

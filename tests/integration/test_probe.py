@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 import pytest
 
-from devtools.checks import DeployedStack, Finding
-from devtools.clock import ManualClock
-from devtools.emulator import Deployment
-from devtools.local_mapping import local_mapping
-from devtools.probe import POISON_PK, run_probe
-from devtools.sample_data import SEED_TEST_ITEM, dynamodb_item
-from devtools.stacks import emulated_stack
+from streamops.clock import ManualClock
+from streamops.demo.sample_data import SEED_TEST_ITEM, dynamodb_item
+from streamops.doctor.checks import DeployedStack, Finding
+from streamops.doctor.probe import POISON_PK, run_probe
+from streamops.emulator.server import Deployment
+from streamops.lambda_local.mapping import local_mapping
+from streamops.stacks import emulated_stack
 
 pytestmark = pytest.mark.integration
 

@@ -26,10 +26,12 @@ from typing import Any
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from devtools.emulator import Deployment, Emulator, deploy
-from devtools.function_code import function_module
-from devtools.local_mapping import local_mapping
-from devtools.redrive import (
+from streamops.demo.redrive import DownstreamOutage
+from streamops.emulator.server import Deployment, Emulator, deploy
+from streamops.function_code import function_module
+from streamops.lambda_local.mapping import local_mapping
+from streamops.lambda_local.runner import Summary
+from streamops.redrive.command import (
     EXIT_LEFT,
     EXIT_OK,
     EXIT_UNREADABLE,
@@ -39,12 +41,10 @@ from devtools.redrive import (
     main,
     redrive,
 )
-from devtools.redrive_demo import DownstreamOutage
-from devtools.redrive_inventory import COMPLETE, KIND_UNKNOWN, MISSING_PARTS
-from devtools.replay import FAILED, HELD_BACK, POISON, REPLAYED, LocalHandler
-from devtools.runner import Summary
-from devtools.stacks import emulated_stack
-from devtools.stream_readback import EXPIRED, PARTIAL, RECOVERED
+from streamops.redrive.inventory import COMPLETE, KIND_UNKNOWN, MISSING_PARTS
+from streamops.redrive.readback import EXPIRED, PARTIAL, RECOVERED
+from streamops.redrive.replay import FAILED, HELD_BACK, POISON, REPLAYED, LocalHandler
+from streamops.stacks import emulated_stack
 from tests.support.failure_messages import (
     age_stream,
     on_failure_document,
@@ -474,12 +474,12 @@ KILLED_RUN = textwrap.dedent(
     """
     import io, json, sys, time
     from pathlib import Path
-    from devtools.aws import AwsClients
-    from devtools.checks import DeployedStack
+    from streamops.aws import AwsClients
+    from streamops.doctor.checks import DeployedStack
     from components.config import parse_stack_config
-    from devtools.function_code import function_module
-    from devtools.redrive import Options, Site, redrive
-    from devtools.replay import LocalHandler
+    from streamops.function_code import function_module
+    from streamops.redrive.command import Options, Site, redrive
+    from streamops.redrive.replay import LocalHandler
     from tests.support.stacks import stack_config
 
     endpoint, account, region, outputs, marker = sys.argv[1:6]

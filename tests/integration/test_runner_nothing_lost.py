@@ -29,10 +29,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.config import UNBOUNDED, TriggerConfig
-from devtools.clock import ManualClock
-from devtools.on_failure import RECORD_AGE_EXCEEDED, RETRY_ATTEMPTS_EXHAUSTED
-from devtools.runner import OUTCOME_PARTIAL, OUTCOME_SUCCESS, Summary
-from devtools.stream_event import creation_time, lambda_record
+from streamops.clock import ManualClock
+from streamops.lambda_local.on_failure import RECORD_AGE_EXCEEDED, RETRY_ATTEMPTS_EXHAUSTED
+from streamops.lambda_local.runner import OUTCOME_PARTIAL, OUTCOME_SUCCESS, Summary
+from streamops.stream_event import creation_time, lambda_record
 from tests.support.faults import KINDS, POISON, QUARANTINE_KIND, Fault, FaultyHandler
 from tests.support.runner_harness import Recorder, build_runner, function_config, trigger_config
 from tests.support.stream_table import REGION, StreamTable

@@ -12,10 +12,19 @@ from typing import Any
 
 import pytest
 
-from devtools.clock import ManualClock
-from devtools.function_logs import CloudWatchLogsSink, log_stream_name
-from devtools.on_failure import RECORD_AGE_EXCEEDED, RETRY_ATTEMPTS_EXHAUSTED, destination_for
-from devtools.runner import OUTCOME_ERROR, OUTCOME_INVALID, OUTCOME_PARTIAL, OUTCOME_TIMEOUT
+from streamops.clock import ManualClock
+from streamops.lambda_local.logs import CloudWatchLogsSink, log_stream_name
+from streamops.lambda_local.on_failure import (
+    RECORD_AGE_EXCEEDED,
+    RETRY_ATTEMPTS_EXHAUSTED,
+    destination_for,
+)
+from streamops.lambda_local.runner import (
+    OUTCOME_ERROR,
+    OUTCOME_INVALID,
+    OUTCOME_PARTIAL,
+    OUTCOME_TIMEOUT,
+)
 from tests.support.runner_harness import (
     build_runner,
     function_arn,

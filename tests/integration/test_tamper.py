@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from components.function import LAMBDA_TRUST_POLICY
-from devtools.aws import AwsClients
-from devtools.checks import run_checks
-from devtools.emulator import Deployment
-from devtools.stacks import emulated_stack
+from streamops.aws import AwsClients
+from streamops.doctor.checks import run_checks
+from streamops.emulator.server import Deployment
+from streamops.stacks import emulated_stack
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,7 @@
 
 Items are written to the deployed table (so their records are really in its stream), and
 failure messages are put in the failure queue exactly as their writers build them: the
-mapping's on-failure document by devtools.on_failure (the local stream runner's, AWS's
+mapping's on-failure document by streamops.lambda_local.on_failure (the local stream runner's, AWS's
 recorded format), the function's quarantine messages by
 functions/stream_processor/quarantine.py. For placing a precise message next to others in
 a test; tests/integration/test_redrive.py also has the runner produce them.
@@ -19,10 +19,14 @@ from typing import Any
 
 from moto.dynamodb.models import dynamodb_backends
 
-from devtools.emulator import Deployment
-from devtools.function_code import function_module
-from devtools.on_failure import RETRY_ATTEMPTS_EXHAUSTED, ResponseContext, on_failure_message
-from devtools.stream_event import lambda_record
+from streamops.emulator.server import Deployment
+from streamops.function_code import function_module
+from streamops.lambda_local.on_failure import (
+    RETRY_ATTEMPTS_EXHAUSTED,
+    ResponseContext,
+    on_failure_message,
+)
+from streamops.stream_event import lambda_record
 
 quarantine = function_module("quarantine")
 
@@ -63,7 +67,7 @@ def on_failure_document(
     stream_arn: str | None = None,
 ) -> dict[str, Any]:
     """The mapping's on-failure document for a discarded batch of `records`, in AWS's form
-    (built by the local stream runner's own devtools.on_failure)."""
+    (built by the local stream runner's own streamops.lambda_local.on_failure)."""
     return on_failure_message(
         condition=condition,
         request_id=str(uuid.uuid4()),
@@ -107,7 +111,7 @@ def queue_counts(deployment: Deployment, url: str | None = None) -> tuple[int, i
 def age_stream(deployment: Deployment, hours: float, count: int | None = None) -> None:
     """Make the first `count` stream records (all by default) `hours` older, as if written
     that long ago: the emulator then trims them as AWS trims records past 24 h
-    (devtools.moto_compat). Reaches into the in-process moto backend: test-only."""
+    (streamops.emulator.moto_compat). Reaches into the in-process moto backend: test-only."""
     backend = dynamodb_backends[deployment.account_id][deployment.region]
     shard = backend.get_table(deployment.outputs["tableName"]).stream_shard
     assert shard is not None, "the table has no stream"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pulumi
 
-from devtools.program import InvokeFailure, ProgramMocks
+from streamops.program import InvokeFailure, ProgramMocks
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from devtools.clock import ManualClock
+from streamops.clock import ManualClock
 
 TRANSIENT = ("error", "partial", "timeout")
 POISON = ("quarantine", "fail", "raise")

@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from components.config import PROJECT, FunctionConfig, StackConfig, TriggerConfig, parse_config
-from devtools.clock import ManualClock
-from devtools.function_logs import LogSink
-from devtools.local_function import Handler, LocalFunction
-from devtools.on_failure import FailureDestination, SqsDestination
-from devtools.program import load_stack_config
-from devtools.runner import BatchDiscarded, BatchInvoked, RunnerEvent, StreamRunner
+from streamops.clock import ManualClock
+from streamops.lambda_local.function import Handler, LocalFunction
+from streamops.lambda_local.logs import LogSink
+from streamops.lambda_local.on_failure import FailureDestination, SqsDestination
+from streamops.lambda_local.runner import BatchDiscarded, BatchInvoked, RunnerEvent, StreamRunner
+from streamops.program import load_stack_config
 from tests.support.stream_table import REGION, StreamTable
 
 ACCOUNT = "123456789012"

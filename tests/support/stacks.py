@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from components.config import PROJECT, sections_of
-from devtools.program import load_stack_config
+from streamops.program import load_stack_config
 
 
 def stack_config(stack: str = "dev", **sections: dict[str, Any] | None) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from components.alarms import (
 )
 from components.alarms import TYPE as ALARMS_TYPE
 from components.config import PROJECT, ConfigError
-from devtools.program import ProgramRun, Registration, run_program
+from streamops.program import ProgramRun, Registration, run_program
 from tests.support.fake_aws import ACCOUNT, PARTITION, REGION, FakeAws
 from tests.support.stacks import stack_config
 

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_DIR = ROOT / "functions" / "stream_processor"
-REPO_PACKAGES = {"components", "devtools", "tests", "policy", "functions", "bench"}
+REPO_PACKAGES = {"components", "streamops", "tests", "policy", "functions", "bench"}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -25,7 +25,7 @@ def imported_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", sorted((ROOT / "components").glob("*.py")), ids=str)
 def test_components_never_import_tools_or_tests(path: Path):
     roots = {name.split(".")[0] for name in imported_modules(path)}
-    assert roots & {"devtools", "tests", "policy", "functions", "bench"} == set()
+    assert roots & {"streamops", "tests", "policy", "functions", "bench"} == set()
 
 
 @pytest.mark.parametrize("path", sorted(FUNCTION_DIR.glob("*.py")), ids=str)

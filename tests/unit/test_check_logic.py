@@ -13,8 +13,8 @@ import pytest
 
 from components.config import parse_stack_config
 from components.function import LAMBDA_TRUST_POLICY
-from devtools.aws import AwsClients
-from devtools.checks import (
+from streamops.aws import AwsClients
+from streamops.doctor.checks import (
     DeployedStack,
     _stream_finding,
     _subscriptions_finding,
@@ -23,7 +23,7 @@ from devtools.checks import (
     describe_difference,
     grants,
 )
-from devtools.program import load_stack_config
+from streamops.program import load_stack_config
 from tests.support.stacks import stack_config
 
 OUTPUTS = json.loads((Path(__file__).parent / "data" / "pulumi_stack_output_dev.json").read_text())

@@ -11,7 +11,7 @@ import pytest
 
 from components import config as config_module
 from components.config import ConfigError, parse_config
-from devtools.program import run_program
+from streamops.program import run_program
 from tests.support.fake_aws import FakeAws
 from tests.support.stacks import DELETE, stack_config
 from tests.support.stacks import raw_config as raw

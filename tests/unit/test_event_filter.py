@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from devtools.event_filter import RecordFilter, UnsupportedFilter
+from streamops.lambda_local.event_filter import RecordFilter, UnsupportedFilter
 
 RECORD: dict[str, Any] = {
     "eventName": "MODIFY",

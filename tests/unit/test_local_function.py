@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from devtools.clock import ManualClock
-from devtools.function_logs import PrintSink, emf_metrics, readable
-from devtools.local_function import ERROR, SUCCESS, TIMEOUT, FunctionPackage, LocalFunction
+from streamops.clock import ManualClock
+from streamops.lambda_local.function import ERROR, SUCCESS, TIMEOUT, FunctionPackage, LocalFunction
+from streamops.lambda_local.logs import PrintSink, emf_metrics, readable
 from tests.support.runner_harness import function_arn, function_config
 
 
@@ -261,7 +261,7 @@ def test_a_package_without_its_handler_module_is_refused(tmp_path: Path) -> None
 
 
 def test_emf_metrics_sum_over_lines_and_ignore_other_json() -> None:
-    from devtools.function_logs import LogLine
+    from streamops.lambda_local.logs import LogLine
 
     def emf(value: int) -> LogLine:
         metric = {"Name": "RecordsProcessed"}

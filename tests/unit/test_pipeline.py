@@ -17,7 +17,7 @@ import pytest
 from components import config as config_module
 from components.config import ConfigError
 from components.function import FUNCTION_SOURCE, function_archive
-from devtools.program import ProgramRun, Registration, run_program
+from streamops.program import ProgramRun, Registration, run_program
 from tests.support.fake_aws import ACCOUNT, REGION, FakeAws
 from tests.support.stacks import DELETE, stack_config
 

@@ -1,4 +1,4 @@
-"""The capacity and cost planner (devtools/plan.py, devtools/planner/).
+"""The capacity and cost planner (streamops/planner/command.py, streamops/planner/).
 
 Arithmetic is checked against numbers worked out by hand (the working is in the comments),
 on a fixture price book and a fixture benchmark file with round numbers of their own, so
@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 
 from components.config import parse_stack_config
-from devtools import plan as plan_cli
-from devtools.planner import capacity, costs, measure
-from devtools.planner.errors import PlanError
-from devtools.planner.model import Workload, build_plan, parse_mix
-from devtools.planner.prices import PRICES_FILE, PriceBook, load_prices
-from devtools.planner.rates import parse_rate
-from devtools.planner.report import render, why_free
-from devtools.planner.stack import KeyUse, alarm_facts, kms_keys
+from streamops.planner import capacity, costs, measure
+from streamops.planner import command as plan_cli
+from streamops.planner.errors import PlanError
+from streamops.planner.model import Workload, build_plan, parse_mix
+from streamops.planner.prices import PRICES_FILE, PriceBook, load_prices
+from streamops.planner.rates import parse_rate
+from streamops.planner.report import render, why_free
+from streamops.planner.stack import KeyUse, alarm_facts, kms_keys
 from tests.support.stacks import stack_config
 
 P = "dynamodb-stream-processor"

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from devtools.failures import (
+from streamops.function_code import function_module
+from streamops.redrive.failures import (
     BatchPointer,
     QuarantinePart,
     ReceivedMessage,
@@ -20,7 +21,6 @@ from devtools.failures import (
     parse,
     parse_time,
 )
-from devtools.function_code import function_module
 
 quarantine = function_module("quarantine")
 EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "shared" / "events"

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from devtools.event_filter import RecordFilter
-from devtools.failures import BatchPointer
-from devtools.stream_event import lambda_record
-from devtools.stream_readback import (
+from streamops.lambda_local.event_filter import RecordFilter
+from streamops.redrive.failures import BatchPointer
+from streamops.redrive.readback import (
     EXPIRED,
     INCOMPLETE,
     MAX_EMPTY_READS,
@@ -22,6 +21,7 @@ from devtools.stream_readback import (
     RECOVERED,
     read_back,
 )
+from streamops.stream_event import lambda_record
 
 STREAM = "arn:aws:dynamodb:eu-west-1:111111111111:table/orders/stream/2026-01-01T00:00:00.000"
 SHARD = "shardId-00000001700000000000-abcdef12"

@@ -14,8 +14,8 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from devtools.function_code import function_module
-from devtools.replay import (
+from streamops.function_code import function_module
+from streamops.redrive.replay import (
     FAILED,
     HELD_BACK,
     MAX_PAYLOAD_BYTES,

@@ -13,9 +13,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from devtools import redrive
-from devtools.archive import write_jsonl
-from devtools.failure_queue import FailureQueue, QueueError
+from streamops.redrive import command as redrive
+from streamops.redrive.archive import write_jsonl
+from streamops.redrive.failure_queue import FailureQueue, QueueError
 
 URL = "https://sqs.us-east-1.amazonaws.com/111111111111/failures"
 

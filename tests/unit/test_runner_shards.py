@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from devtools.clock import ManualClock
-from devtools.event_filter import UnsupportedFilter
-from devtools.local_function import LocalFunction
-from devtools.runner import StreamRunner
-from devtools.stream_event import MAX_PAYLOAD_BYTES
+from streamops.clock import ManualClock
+from streamops.lambda_local.event_filter import UnsupportedFilter
+from streamops.lambda_local.function import LocalFunction
+from streamops.lambda_local.runner import StreamRunner
+from streamops.stream_event import MAX_PAYLOAD_BYTES
 from tests.support.fake_streams import STREAM_ARN, FakeShard, FakeStreams, record
 from tests.support.runner_harness import (
     Recorder,

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from devtools.program import ROOT
-from devtools.stacks import StackUnavailable, parse_stack_outputs, real_stack, region_of
+from streamops.program import ROOT
+from streamops.stacks import StackUnavailable, parse_stack_outputs, real_stack, region_of
 
 SAMPLE = Path(__file__).parent / "data" / "pulumi_stack_output_dev.json"
 

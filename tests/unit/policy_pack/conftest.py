@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from components.config import PROJECT
-from devtools.program import ProgramRun, run_program
 from policy.rules import Resource, Rule
+from streamops.program import ProgramRun, run_program
 from tests.support.fake_aws import FakeAws
 from tests.support.stacks import stack_config
 

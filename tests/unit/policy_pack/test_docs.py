@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from devtools.program import ROOT
 from policy.rules import RULES
+from streamops.program import ROOT
 
 DOC = (ROOT / "docs" / "policy.md").read_text()
 

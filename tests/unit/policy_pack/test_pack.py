@@ -26,9 +26,9 @@ from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from devtools.program import ROOT
 from policy.pack import PACK_NAME, policies
 from policy.rules import RULES, TABLE, Resource
+from streamops.program import ROOT
 from tests.unit.policy_pack.conftest import edit, one
 
 DEV_CONFIG = ROOT / "policy" / "dev.json"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from components.config import PROJECT, SECTIONS
-from devtools.program import ROOT, load_stack_config
 from policy.rules import RULES, enforced, evaluate
+from streamops.program import ROOT, load_stack_config
 
 DEV_CONFIG = ROOT / "policy" / "dev.json"
 ENFORCED_IDS = [rule.id for rule in enforced()]

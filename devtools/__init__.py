@@ -1,2 +1,0 @@
-"""Tools that run on the operator's machine (never inside Lambda): running the program
-under a mock monitor, the embedded emulator, deployed-stack checks, and the CLIs."""

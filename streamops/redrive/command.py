@@ -1,0 +1,676 @@
+"""`make redrive`: recover what reached the failure destination before the stream forgets it.
+
+    python -m streamops.redrive.command --stack dev  # list (read-only)
+    python -m streamops.redrive.command --stack dev --archive failed.jsonl  # keep a copy
+    python -m streamops.redrive.command --stack dev --replay  # after deploying the fix
+    python -m streamops.redrive.command --stack dev --archive lost.jsonl --drop-expired
+    python -m streamops.redrive.command  # demonstration, emulator
+
+The failure queue holds the mapping's on-failure POINTERS (records still in the stream for
+24 h after they were written, then gone) and the function's QUARANTINED records (whole).
+Every message is read (received and hidden from other readers for this run only),
+recovered (pointers read back from the stream), listed with how long is left, optionally
+archived to a JSON lines file and/or replayed through the function in order per item.
+A message is deleted only when every record it holds was replayed successfully, or, with
+`--drop-expired`, when its range has expired and the archive has been written. Anything
+else is released back to the queue at the end of the run, including when the run is
+interrupted. See docs/redrive.md.
+
+Exit codes: 0 nothing left to do (list and archive: the queue was read), 1 a replay left
+messages in the queue (still failing, expired, unknown), 2 the queue could not be read (no
+stack, an SNS destination without `--queue`, invalid arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from components.config import ConfigError
+from streamops.doctor.checks import DeployedStack
+from streamops.lambda_local.event_filter import RecordFilter, UnsupportedFilter
+from streamops.redrive.archive import write_jsonl
+from streamops.redrive.failure_queue import DEFAULT_WAIT_SECONDS, FailureQueue, QueueError
+from streamops.redrive.inventory import (
+    KIND_POINTER,
+    KIND_QUARANTINE,
+    KIND_UNKNOWN,
+    Inventory,
+    MessageState,
+    archive_entries,
+    take_inventory,
+)
+from streamops.redrive.readback import EXPIRED, INCOMPLETE, PARTIAL, RECOVERED
+from streamops.redrive.replay import (
+    FAILED,
+    HELD_BACK,
+    POISON,
+    REPLAYED,
+    STILL_FAILING,
+    UNCERTAIN,
+    DeployedFunction,
+    Outcome,
+    Recovered,
+    Replay,
+    ReplayTarget,
+    TargetUnavailable,
+)
+from streamops.stacks import StackUnavailable, real_stack
+
+EXIT_OK, EXIT_LEFT, EXIT_UNREADABLE = 0, 1, 2
+# Messages stay hidden while this run holds them: long enough for one invocation at the
+# function's timeout plus a margin, renewed at half-time before each invocation.
+VISIBILITY_MARGIN_SECONDS = 60
+SNS = "sns"
+
+
+@dataclass
+class Options:
+    replay: bool = False
+    archive: Path | None = None
+    drop_expired: bool = False
+    max_messages: int | None = None
+    queue_url: str | None = None  # read this queue instead of the stack's failure queue
+    yes: bool = False  # replay into a real stack without asking
+    wait_seconds: int = DEFAULT_WAIT_SECONDS
+    # How long received messages stay hidden; None: from the function's timeout.
+    visibility_seconds: int | None = None
+
+
+@dataclass
+class Site:
+    """Where a run works: the deployed stack and how its records are replayed."""
+
+    title: str
+    stack: DeployedStack
+    target: ReplayTarget
+    confirm: bool  # ask before replaying (a real stack)
+
+
+@dataclass
+class Result:
+    """What a run did (also what the tests check)."""
+
+    inventory: Inventory | None = None
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    archived: int = 0
+    problems: list[str] = field(default_factory=list)
+    replayed: bool = False  # a replay ran (it may have been declined)
+    exit_code: int = EXIT_OK
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def redrive(
+    site: Site,
+    options: Options,
+    out: TextIO,
+    err: TextIO,
+    *,
+    now: dt.datetime | None = None,
+    ask: Callable[[str], str] = input,
+) -> Result:
+    stack = site.stack
+    result = Result()
+    queue_url = options.queue_url or stack.outputs.get("failureQueueUrl")
+    print(site.title, file=out)
+    if not queue_url:
+        if stack.config.trigger.on_failure == SNS:
+            explain_sns(stack, out)
+        else:
+            print("redrive: the stack has no failureQueueUrl output", file=err)
+        result.exit_code = EXIT_UNREADABLE
+        return result
+
+    visibility = options.visibility_seconds or 2 * (
+        stack.config.function.timeout_seconds + VISIBILITY_MARGIN_SECONDS
+    )
+    queue = FailureQueue(
+        stack.aws("sqs"),
+        queue_url,
+        visibility_seconds=visibility,
+        wait_seconds=options.wait_seconds,
+    )
+    with queue:
+        attributes = queue.attributes()
+        print(f"failure queue: {queue_url}", file=out)
+        _warn_redrive_policy(attributes, err)
+        messages = queue.receive(options.max_messages)
+        if not messages:
+            print("the queue is empty: nothing to recover", file=out)
+            return result
+        print(
+            f"read {len(messages)} message(s); hidden from other readers while this run "
+            f"holds them (visibility timeout {visibility} s), released at the end",
+            file=out,
+        )
+        inventory = take_inventory(
+            messages,
+            stack.aws("dynamodbstreams"),
+            before_read=queue.keep_alive,
+            record_filter=_record_filter(stack, err),
+        )
+        result.inventory = inventory
+        moment = now or dt.datetime.now(dt.UTC)
+        retention = int(attributes.get("MessageRetentionPeriod", 0))
+        print_inventory(inventory, out, moment, retention)
+
+        if options.archive is not None:
+            result.archived = write_jsonl(options.archive, archive_entries(inventory))
+            print(f"\narchived {result.archived} line(s) to {options.archive}", file=out)
+        if options.replay:
+            _replay(site, options, inventory, queue, result, out, err, ask)
+        if options.drop_expired:
+            _drop_expired(inventory, queue, result, out)
+    result.problems.extend(queue.warnings)
+    for problem in result.problems:
+        print(f"redrive: {problem}", file=err)
+    print_summary(inventory, result, options, out)
+    return result
+
+
+def _record_filter(stack: DeployedStack, err: TextIO) -> RecordFilter | None:
+    """The trigger's filter patterns, to leave out what the mapping never delivered; when
+    they cannot be evaluated, nothing is left out (a record replayed twice is harmless, one
+    skipped would be lost)."""
+    patterns = stack.config.trigger.filter_patterns
+    if not patterns:
+        return None
+    try:
+        return RecordFilter(patterns)
+    except UnsupportedFilter as error:
+        print(f"redrive: warning: filter patterns not applied ({error})", file=err)
+        return None
+
+
+def _warn_redrive_policy(attributes: dict[str, str], err: TextIO) -> None:
+    if attributes.get("RedrivePolicy"):
+        print(
+            "redrive: warning: this queue has a redrive policy; every receive counts towards "
+            f"its maxReceiveCount ({attributes['RedrivePolicy']}), after which SQS moves the "
+            "message to the dead-letter queue named there",
+            file=err,
+        )
+
+
+def _replay(
+    site: Site,
+    options: Options,
+    inventory: Inventory,
+    queue: FailureQueue,
+    result: Result,
+    out: TextIO,
+    err: TextIO,
+    ask: Callable[[str], str],
+) -> None:
+    records = inventory.ordered_records()
+    if not records:
+        print("\nnothing to replay: no record was recovered", file=out)
+        return
+    batch_size = site.stack.config.trigger.batch_size
+    if site.confirm and not options.yes:
+        question = (
+            f"\nreplay {len(records)} record(s) through {site.target.description}, in "
+            f"batches of at most {batch_size}? [y/N] "
+        )
+        if not sys.stdin.isatty() and ask is input:
+            print("redrive: not replaying: no terminal to confirm on; pass --yes", file=err)
+            result.exit_code = EXIT_UNREADABLE
+            return
+        if ask(question).strip().lower() not in ("y", "yes"):
+            print("not replayed", file=out)
+            return
+    states = {state.message_id: state for state in inventory.messages}
+    progress = Progress(err, "replaying")
+
+    def settled(record: Recovered, outcome: Outcome) -> None:
+        if outcome.status != REPLAYED:
+            return
+        done = [
+            message_id
+            for message_id in record.message_ids
+            if message_id not in result.deleted
+            and inventory.can_delete(states[message_id], replay.outcomes)
+        ]
+        if done:
+            try:
+                queue.delete(done)
+            except QueueError as error:
+                result.problems.append(str(error))
+                done = [message_id for message_id in done if message_id not in queue.held_ids]
+            result.deleted.extend(done)
+
+    replay = Replay(
+        site.target,
+        batch_size,
+        on_outcome=settled,
+        before_invoke=queue.keep_alive,
+        on_progress=progress.update,
+    )
+    result.replayed = True
+    print(
+        f"\nreplaying {len(records)} record(s) through {site.target.description}, "
+        f"in batches of at most {batch_size}",
+        file=out,
+    )
+    try:
+        replay.run(records)
+    except TargetUnavailable as error:
+        result.problems.append(f"replay stopped: {error}")
+    finally:
+        progress.finish()
+        result.outcomes = replay.outcomes
+    print_outcomes(records, replay.outcomes, out)
+
+
+def _drop_expired(inventory: Inventory, queue: FailureQueue, result: Result, out: TextIO) -> None:
+    droppable = [state.message_id for state in inventory.droppable(result.outcomes)]
+    if not droppable:
+        return
+    try:
+        queue.delete(droppable)
+    except QueueError as error:
+        result.problems.append(str(error))
+    result.dropped = [message_id for message_id in droppable if message_id not in queue.held_ids]
+    print(
+        f"\ndropped {len(result.dropped)} expired message(s) (their ranges are in the archive)",
+        file=out,
+    )
+
+
+# --------------------------------------------------------------------------- output
+
+
+def duration(seconds: float) -> str:
+    seconds = int(abs(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {seconds:02d}s"
+
+
+def _when(moment: dt.datetime | None, now: dt.datetime) -> str:
+    if moment is None:
+        return "unknown"
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC ({duration((now - moment).total_seconds())} ago)"
+
+
+def _time_left(deadline: dt.datetime | None, now: dt.datetime, what: str) -> str:
+    if deadline is None:
+        return f"{what}: unknown"
+    left = (deadline - now).total_seconds()
+    if left <= 0:
+        return f"{what}: PAST ({duration(left)} ago)"
+    return f"{what} in {duration(left)} ({deadline:%Y-%m-%d %H:%M} UTC)"
+
+
+KIND_ORDER = {KIND_POINTER: 0, KIND_QUARANTINE: 1, KIND_UNKNOWN: 2}
+
+
+def print_inventory(
+    inventory: Inventory, out: TextIO, now: dt.datetime, retention_seconds: int
+) -> None:
+    """One block per message: pointers first (the stream's 24 h is the tightest deadline)."""
+    states = sorted(
+        inventory.messages,
+        key=lambda state: (
+            KIND_ORDER[state.kind],
+            state.stream_expires_at() or dt.datetime.max.replace(tzinfo=dt.UTC),
+        ),
+    )
+    for index, state in enumerate(states, 1):
+        print(file=out)
+        print(f"[{index}] {state.kind} {state.message_id}: {state.status}", file=out)
+        for line in _message_lines(state, now, retention_seconds):
+            print(f"    {line}", file=out)
+
+
+def _message_lines(state: MessageState, now: dt.datetime, retention_seconds: int) -> list[str]:
+    message = state.message
+    queued = f"in the queue since {_when(message.sent_at, now)}"
+    if message.sent_at and retention_seconds:
+        deadline = message.sent_at + dt.timedelta(seconds=retention_seconds)
+        queued += "; " + _time_left(deadline, now, "the queue deletes it")
+    lines = []
+    if state.pointer is not None and state.read_back is not None:
+        pointer, read = state.pointer, state.read_back
+        invocations = f", {pointer.invoke_count} invocation(s)" if pointer.invoke_count else ""
+        lines += [
+            f"{pointer.condition}{invocations}; gave up at {_when(pointer.timestamp, now)}",
+            f"stream {pointer.stream_arn}",
+            f"shard {pointer.shard_id}, sequence numbers {pointer.start_sequence} to "
+            f"{pointer.end_sequence}",
+            f"{read.status}: {read.detail}",
+        ]
+        if state.status in (RECOVERED, PARTIAL, INCOMPLETE) and read.records:
+            lines.append(f"oldest record written {_when(read.oldest_created(), now)}")
+            lines.append(_time_left(read.expires_at(), now, "the stream drops it"))
+            old = read.past_retention(now)
+            if old:
+                lines.append(
+                    f"WARNING: {old} record(s) are older than 24 h: AWS may trim them at any "
+                    "moment; archive or replay now"
+                )
+        elif state.status == EXPIRED:
+            lines.append("these records are gone from the stream: only this pointer is left")
+    elif state.group is not None:
+        group = state.group
+        if group.record is not None:
+            quarantined = group.record
+            lines += [
+                f"record id {group.record_id}, {quarantined.event_name or 'no event name'}, "
+                f"sequence number {quarantined.sequence_number or 'none'}",
+                f"reason: {quarantined.reason}",
+                f"quarantined by {quarantined.function_name or '?'} at {quarantined.time}",
+            ]
+            if len(group.message_ids) > 1:
+                lines.append(f"held in {len(group.message_ids)} messages (parts or copies)")
+        else:
+            lines.append(f"record id {group.record_id}: {group.problem}")
+    elif state.unknown is not None:
+        lines += [state.detail, f"body: {state.unknown.preview}"]
+    lines.append(queued)
+    return lines
+
+
+def print_outcomes(records: Sequence[Recovered], outcomes: dict[str, Outcome], out: TextIO) -> None:
+    """The records that did not replay, with why."""
+    for record in records:
+        outcome = outcomes.get(record.key)
+        if outcome is None or outcome.status == REPLAYED:
+            continue
+        where = record.sequence_number or record.key
+        print(f"  {outcome.status}: {where}: {outcome.detail}", file=out)
+
+
+def print_summary(
+    inventory: Inventory | None, result: Result, options: Options, out: TextIO
+) -> None:
+    if inventory is None:
+        return
+    kinds = Counter(state.kind for state in inventory.messages)
+    statuses = Counter(state.status for state in inventory.messages if state.kind == KIND_POINTER)
+    print("\nsummary", file=out)
+    print(
+        f"  messages: {kinds[KIND_POINTER]} pointer, {kinds[KIND_QUARANTINE]} quarantine, "
+        f"{kinds[KIND_UNKNOWN]} unknown; {len(inventory.records)} record(s) recovered",
+        file=out,
+    )
+    if statuses:
+        shown = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+        print(f"  pointers: {shown}", file=out)
+    handled = set(result.deleted) | set(result.dropped)
+    kept = [state for state in inventory.messages if state.message_id not in handled]
+    if result.replayed:
+        tally = Counter(outcome.status for outcome in result.outcomes.values())
+        not_tried = len(inventory.records) - len(result.outcomes)
+        failing = sum(tally[status] for status in STILL_FAILING)
+        print(f"  replayed: {tally[REPLAYED]} record(s)", file=out)
+        print(
+            f"  still failing: {failing} record(s) ({tally[FAILED]} failed, "
+            f"{tally[POISON]} poison, {tally[HELD_BACK]} held back behind "
+            f"a failure of the same item, {tally[UNCERTAIN]} uncertain)"
+            + (f"; {not_tried} not replayed (run stopped)" if not_tried else ""),
+            file=out,
+        )
+    if options.replay and kept:
+        result.exit_code = max(result.exit_code, EXIT_LEFT)
+    expired = [state for state in kept if state.expired]
+    print(
+        f"  expired: {sum(1 for s in inventory.messages if s.expired)} message(s)"
+        + (f", {len(result.dropped)} dropped" if options.drop_expired else ""),
+        file=out,
+    )
+    print(f"  unknown: {kinds[KIND_UNKNOWN]} message(s), never deleted", file=out)
+    print(
+        f"  queue: {len(result.deleted) + len(result.dropped)} message(s) deleted, "
+        f"{len(kept)} kept (visible again)",
+        file=out,
+    )
+    if expired and not options.drop_expired:
+        print(
+            "  expired messages are kept: `--archive FILE --drop-expired` archives and then "
+            "deletes them",
+            file=out,
+        )
+    if not result.replayed and inventory.records:
+        print("  next: fix the cause, deploy, then run again with --replay", file=out)
+
+
+class Progress:
+    """A progress bar on stderr: redrawn in place on a terminal, every 10% otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, label: str):
+        self.stream, self.label = stream, label
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._last_step = -1
+        self._drawn = False
+
+    def update(self, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        step = done * 10 // total
+        if not self.tty and step == self._last_step:
+            return
+        self._last_step = step
+        filled = done * self.WIDTH // total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        line = f"{self.label} [{bar}] {done}/{total} records"
+        self.stream.write(f"\r{line}" if self.tty else f"{line}\n")
+        self.stream.flush()
+        self._drawn = True
+
+    def finish(self) -> None:
+        if self.tty and self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def explain_sns(stack: DeployedStack, out: TextIO) -> None:
+    """What can (and cannot) be recovered from an SNS failure destination."""
+    topic = str(stack.outputs.get("failureDestinationArn", "?"))
+    print(
+        f"""
+The failure destination is the SNS topic {topic}.
+A topic keeps no messages: each one was delivered to the topic's subscribers when it was
+published, and is gone from the topic. So this tool cannot read the topic; it can read a
+QUEUE subscribed to it (pass its URL with --queue, or QUEUE= to make), from the moment that
+queue was subscribed. The pointers' records themselves are still in the stream for 24 h after
+they were written, so a queue subscribed now still saves the records of failures that reach
+the topic from now on.""",
+        file=out,
+    )
+    queues = _subscribed_queues(stack, topic)
+    if queues:
+        print("\nSQS queues subscribed to the topic:", file=out)
+        for arn, url, raw in queues:
+            delivery = "raw delivery" if raw else "SNS envelope (unwrapped by this tool)"
+            print(f"  {arn} ({delivery})", file=out)
+            print(f"    run: make redrive STACK={stack.config.stack} QUEUE={url}", file=out)
+        return
+    region, account = topic.split(":")[3:5] if topic.count(":") >= 5 else ("REGION", "ACCOUNT")
+    name = f"{stack.outputs.get('functionName', 'function')}-failure-copy"
+    queue_arn = f"arn:aws:sqs:{region}:{account}:{name}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
+            }
+        ],
+    }
+    stack_name = stack.config.stack
+    print(
+        f"""
+No SQS queue is subscribed. To keep what the topic receives from now on, create one that
+the topic may send to, and subscribe it (raw delivery keeps the bodies as published):
+
+  aws sqs create-queue --queue-name {name} --attributes file://queue-attributes.json
+  aws sns subscribe --topic-arn {topic} --protocol sqs \\
+      --notification-endpoint {queue_arn} --attributes RawMessageDelivery=true
+
+with queue-attributes.json (14 days' retention, SSE-SQS, the topic allowed to send):
+
+  {
+            json.dumps(
+                {
+                    "MessageRetentionPeriod": "1209600",
+                    "SqsManagedSseEnabled": "true",
+                    "Policy": json.dumps(policy),
+                }
+            )
+        }
+
+Then: make redrive STACK={stack_name} QUEUE=<the queue URL>
+Or make SQS the failure destination: `trigger.onFailure: sqs` in Pulumi.{stack_name}.yaml.""",
+        file=out,
+    )
+
+
+def _subscribed_queues(stack: DeployedStack, topic: str) -> list[tuple[str, str, bool]]:
+    """(queue ARN, queue URL, raw delivery) of the topic's SQS subscriptions."""
+    sns, sqs = stack.aws("sns"), stack.aws("sqs")
+    found = []
+    try:
+        pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
+        subscriptions = [item for page in pages for item in page.get("Subscriptions", [])]
+    except (ClientError, BotoCoreError):
+        return []
+    for subscription in subscriptions:
+        if subscription.get("Protocol") != "sqs":
+            continue
+        arn = subscription["Endpoint"]
+        _, _, _, _, account, name = arn.split(":", 5)
+        try:
+            url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            attributes = sns.get_subscription_attributes(
+                SubscriptionArn=subscription["SubscriptionArn"]
+            )["Attributes"]
+        except (ClientError, BotoCoreError):
+            continue
+        found.append((arn, url, attributes.get("RawMessageDelivery") == "true"))
+    return found
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def real_site(stack_name: str, profile: str | None = None) -> Site:
+    stack = real_stack(stack_name, profile=profile)
+    function = DeployedFunction(
+        stack.aws.configured(
+            "lambda", DeployedFunction.client_config(stack.config.function.timeout_seconds)
+        ),
+        str(stack.output("functionName")),
+    )
+    title = f"redrive: stack {stack_name} ({stack.aws.region}, AWS)"
+    return Site(title, stack, function, confirm=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="redrive", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", help="a stack deployed with `pulumi up` (uses AWS credentials)")
+    parser.add_argument("--profile", help="AWS profile for --stack (default credential chain)")
+    parser.add_argument(
+        "--queue",
+        metavar="URL",
+        help="read this SQS queue instead of the stack's failure queue (e.g. a queue "
+        "subscribed to an SNS failure topic)",
+    )
+    action = parser.add_argument_group("actions (default: --list)")
+    action.add_argument("--list", action="store_true", help="show what is there (read-only)")
+    action.add_argument(
+        "--archive", metavar="FILE", type=Path, help="write the records as JSON lines"
+    )
+    action.add_argument(
+        "--replay", action="store_true", help="replay the records through the function"
+    )
+    action.add_argument(
+        "--drop-expired",
+        action="store_true",
+        help="with --archive: delete pointer messages whose records have expired from the "
+        "stream, once the archive is written",
+    )
+    parser.add_argument("--max", type=int, metavar="N", help="read at most N messages")
+    parser.add_argument("--yes", action="store_true", help="replay without asking")
+    parser.add_argument(
+        "--wait",
+        type=int,
+        default=DEFAULT_WAIT_SECONDS,
+        metavar="SECONDS",
+        help=f"long-poll wait per receive (default {DEFAULT_WAIT_SECONDS})",
+    )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list and (args.replay or args.archive or args.drop_expired):
+        parser.error("--list is read-only: not with --archive, --replay or --drop-expired")
+    if args.drop_expired and args.archive is None:
+        parser.error("--drop-expired needs --archive FILE: expired ranges are archived first")
+    if args.max is not None and args.max < 1:
+        parser.error("--max must be at least 1")
+    if not 0 <= args.wait <= 20:
+        parser.error("--wait must be 0..20 seconds (SQS long polling)")
+    return args
+
+
+def options_of(args: argparse.Namespace) -> Options:
+    return Options(
+        replay=args.replay,
+        archive=args.archive,
+        drop_expired=args.drop_expired,
+        max_messages=args.max,
+        queue_url=args.queue,
+        yes=args.yes,
+        wait_seconds=args.wait,
+    )
+
+
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    args = parse_args(argv)
+    options = options_of(args)
+    try:
+        if args.stack:
+            return redrive(real_site(args.stack, args.profile), options, out, err).exit_code
+        from streamops.demo.redrive import demonstrate
+
+        return demonstrate(options, out, err)
+    except (StackUnavailable, ConfigError, FileNotFoundError, ClientError, BotoCoreError) as error:
+        print(f"redrive: {error}", file=err)
+        return EXIT_UNREADABLE
+
+
+def _entry() -> Any:  # pragma: no cover - process entry point
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    _entry()
