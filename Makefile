@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs bench policy-venv plan doctor local redrive
+.PHONY: help install test unit lint format docs bench policy-venv plan doctor local redrive resources
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,23 +25,25 @@ test: install ## run every test: unit (Pulumi mocks, handler) and integration (e
 unit: install ## unit tests only
 	$(RUN) pytest tests/unit
 
+# Each operator target is an alias of the `streamops` console script (`uv run streamops --help`;
+# streamops/cli/): make variables become its options, ARGS="..." passes any other option.
+STACK_OPTION = $(if $(STACK),--stack "$(STACK)")
+
 local: install ## the whole pipeline on this machine, no AWS account: sample data, function logs, summary (FOLLOW=1 keeps running)
-	$(RUN) python -m streamops.demo.command $(if $(FOLLOW),--follow) $(if $(PORT),--port $(PORT))
+	$(RUN) streamops local $(if $(FOLLOW),--follow) $(if $(PORT),--port $(PORT)) $(ARGS)
+
+resources: install ## what a stack declares, under mocks (no AWS, no Pulumi CLI): make resources STACK=dev [DIFF=prod]
+	$(RUN) streamops resources $(STACK_OPTION) $(if $(DIFF),--diff "$(DIFF)") $(ARGS)
 
 doctor: install ## deployed-stack checks: STACK=<name> after `pulumi up`, else the embedded emulator (PROBE=1: end-to-end probe too)
-	$(RUN) python -m streamops.doctor.command $(if $(STACK),--stack $(STACK)) $(if $(PROBE),--probe)
+	$(RUN) streamops doctor $(STACK_OPTION) $(if $(PROBE),--probe) $(ARGS)
 
 # make redrive: ACTION list (default), archive (needs ARCHIVE=FILE) or replay; optional STACK,
-# QUEUE, ARCHIVE, MAX, YES=1 (replay without asking), DROP_EXPIRED=1 (with ARCHIVE).
-REDRIVE_ACTION = $(or $(ACTION),list)
-REDRIVE_OPTIONS = $(if $(STACK),--stack="$(STACK)") $(if $(QUEUE),--queue="$(QUEUE)") \
-	$(if $(filter-out list archive replay,$(REDRIVE_ACTION)),$(error ACTION must be list, archive or replay)) \
-	$(if $(filter archive,$(REDRIVE_ACTION)),$(if $(ARCHIVE),,$(error ACTION=archive needs ARCHIVE=FILE))) \
-	$(if $(ARCHIVE),--archive="$(ARCHIVE)") $(if $(filter replay,$(REDRIVE_ACTION)),--replay) \
-	$(if $(MAX),--max="$(MAX)") $(if $(YES),--yes) $(if $(DROP_EXPIRED),--drop-expired)
-
+# QUEUE, ARCHIVE (alone: ACTION=archive; with replay: archive first), MAX, YES=1 (replay without
+# asking), DROP_EXPIRED=1.
+REDRIVE_ACTION = $(or $(ACTION),$(if $(ARCHIVE),archive,list))
 redrive: install ## recover the failure queue: make redrive STACK=dev [ACTION=list|archive|replay] [ARCHIVE=f.jsonl]
-	$(RUN) python -m streamops.redrive.command $(strip $(REDRIVE_OPTIONS))
+	$(RUN) streamops redrive $(REDRIVE_ACTION) $(if $(filter archive,$(REDRIVE_ACTION)),"$(ARCHIVE)",$(if $(ARCHIVE),--archive "$(ARCHIVE)")) $(STACK_OPTION) $(if $(QUEUE),--queue "$(QUEUE)") $(if $(MAX),--max $(MAX)) $(if $(YES),--yes) $(if $(DROP_EXPIRED),--drop-expired) $(ARGS)
 
 lint: install ## ruff lint + format check, mypy, actionlint (GitHub workflows)
 	$(RUN) ruff check .
@@ -56,8 +58,8 @@ format: install ## apply ruff fixes and formatting
 docs: install ## regenerate the README's configuration reference from components/config.py
 	$(RUN) python -m streamops.config_reference
 
-bench: install ## benchmark the stream processor vs Powertools' BatchProcessor (prints ratios)
-	$(RUN) python bench/bench_handler.py
+bench: install ## benchmark the stream processor vs Powertools' BatchProcessor (results in build/bench/; RECORD=1: bench/results.json)
+	$(RUN) streamops bench $(if $(RECORD),--record) $(ARGS)
 
 policy-venv: install ## policy/venv for `pulumi preview --policy-pack policy` (requirements pinned by uv.lock)
 	$(UV) venv --quiet --allow-existing policy/venv
@@ -70,4 +72,4 @@ PLAN_OPTIONS = $(if $(PEAK),--peak="$(PEAK)") $(if $(ITEM_BYTES),--item-bytes="$
 	$(if $(LOG_RETENTION_DAYS),--log-retention-days="$(LOG_RETENTION_DAYS)")
 
 plan: install ## monthly cost and capacity at a write rate: make plan STACK=dev WRITES=5/s [PEAK=50/s]
-	$(RUN) python -m streamops.planner.command --stack="$(STACK)" --writes="$(WRITES)" $(strip $(PLAN_OPTIONS))
+	$(RUN) streamops plan --stack="$(STACK)" --writes="$(WRITES)" $(strip $(PLAN_OPTIONS)) $(ARGS)

@@ -8,6 +8,7 @@ one runner, so both exercise exactly the code `pulumi up` runs.
 
 from __future__ import annotations
 
+import logging
 import runpy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,11 @@ class Registration:
 class ProgramRun:
     resources: list[Registration] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # What the program logged (pulumi.log.warn ...), as (level, message): what `pulumi
+    # preview` would print. Kept here rather than printed, so each caller decides (a warning
+    # about email subscriptions means nothing inside the emulator; `streamops resources`
+    # shows them all).
+    diagnostics: list[tuple[str, str]] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[Registration]:
         return [resource for resource in self.resources if resource.type == type_token]
@@ -56,6 +62,24 @@ class ProgramRun:
 
     def by_urn(self, urn: str) -> Registration:
         return next(resource for resource in self.resources if resource.urn == urn)
+
+
+class _DiagnosticsHandler(logging.Handler):
+    def __init__(self, run: ProgramRun):
+        super().__init__()
+        self.run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.run.diagnostics.append((record.levelname.lower(), record.getMessage()))
+
+
+def _diagnostics_logger(run: ProgramRun) -> logging.Logger:
+    """The mock engine's logger: records into `run`, never reaches the root logger."""
+    logger = logging.getLogger(f"{__name__}.diagnostics")
+    logger.handlers = [_DiagnosticsHandler(run)]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)  # not the mock engine's debug chatter
+    return logger
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -130,6 +154,7 @@ def run_program(
         project=PROJECT,
         stack=stack,
         preview=False,
+        logger=_diagnostics_logger(run),
         monitor=RecordingMonitor(mocks, run),
     )
     pulumi.runtime.set_all_config({key: _config_value(value) for key, value in config.items()})

@@ -81,8 +81,10 @@ def real_stack(
     stack: str, run: Runner = subprocess.run, root: Path = ROOT, profile: str | None = None
 ) -> DeployedStack:
     """A stack deployed to AWS, checked with the default AWS credentials."""
-    outputs = pulumi_stack_outputs(stack, run, root)
+    # The config first: an unknown stack is "no such stack", whether or not the pulumi CLI
+    # is installed (FileNotFoundError naming the stacks that exist).
     config_map = load_stack_config(stack, root)
+    outputs = pulumi_stack_outputs(stack, run, root)
     config = parse_stack_config(config_map, stack)
     return DeployedStack(outputs, config, AwsClients.real(region_of(outputs, config_map), profile))
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
+from typer.testing import CliRunner
 
-from streamops.doctor import command as doctor
+from streamops.cli import doctor as doctor_cli
+from streamops.doctor import report as doctor
 from streamops.doctor.checks import DeployedStack, run_checks
 from streamops.emulator.server import Deployment, Emulator, deploy
 from streamops.program import ROOT
@@ -25,9 +28,9 @@ def test_doctor_reports_every_check_and_live_figures_on_the_emulator(
 ) -> None:
     if real_stack_name:
         pytest.skip("doctor --stack is what the rest of this suite checks on a real stack")
-    out = io.StringIO()
-    assert doctor.main([], out=out) == 0
-    report = out.getvalue()
+    result = CliRunner().invoke(doctor_cli.app, [])
+    assert result.exit_code == 0, result.output
+    report = result.stdout
     assert report.startswith("doctor: stack dev deployed into the embedded emulator")
     assert "PASS  table.status" in report
     assert "PASS  mapping.batchSize" in report and "batch size 10" in report
@@ -56,9 +59,26 @@ def test_doctor_fails_with_the_fix_when_a_check_fails(
     assert lines[-1].endswith("1 failed")
 
 
-def test_doctor_reports_a_stack_it_cannot_read(capsys: pytest.CaptureFixture[str]) -> None:
-    assert doctor.main(["--emulate", "no-such-stack"]) == 2
-    assert "no stack 'no-such-stack'" in capsys.readouterr().err
+def test_doctor_reports_a_stack_it_cannot_read() -> None:
+    result = CliRunner().invoke(doctor_cli.app, ["--emulate", "no-such-stack"])
+    assert result.exit_code == 2
+    assert "no stack 'no-such-stack'" in result.stderr
+
+
+def test_doctor_json_holds_every_check_and_figure(real_stack_name: str | None) -> None:
+    if real_stack_name:
+        pytest.skip("doctor --stack is what the rest of this suite checks on a real stack")
+    result = CliRunner().invoke(doctor_cli.app, ["--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["ok"] is True
+    assert document["title"].startswith("doctor: stack dev deployed into the embedded emulator")
+    checks = {check["name"]: check for check in document["checks"]}
+    assert (
+        checks["mapping.batchSize"]["ok"]
+        and "batch size 10" in checks["mapping.batchSize"]["detail"]
+    )
+    assert document["figures"]["failure destination depth"].startswith("0 messages waiting")
 
 
 def test_every_check_is_documented(deployed: DeployedStack) -> None:
@@ -73,7 +93,7 @@ def test_doctor_on_a_deployed_stack_goes_through_the_pulumi_cli_and_default_cred
     """The --stack path end to end, with the emulator standing in for AWS."""
     through_pulumi_cli(deploy(emulator_only, "dev", account_id=MOTO_DEFAULT_ACCOUNT), "dev")
 
-    out = io.StringIO()
-    assert doctor.main(["--stack", "dev"], out=out) == 0, out.getvalue()
-    assert out.getvalue().startswith("doctor: stack dev (us-east-1, AWS)")
-    assert "PASS  role.policy" in out.getvalue()
+    result = CliRunner().invoke(doctor_cli.app, ["--stack", "dev"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("doctor: stack dev (us-east-1, AWS)")
+    assert "PASS  role.policy" in result.stdout

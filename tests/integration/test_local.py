@@ -14,17 +14,21 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from streamops.demo.command import run_local
+from streamops.demo.local import run_local
 from streamops.demo.sample_data import SEED_TEST_LINE
 from streamops.emulator.server import Deployment, Emulator, new_account_id
 from streamops.emulator.ttl import expire_items
 from streamops.program import ROOT
 from tests.support.stream_table import REGION, StreamTable
+
+# The console script `make install` puts next to the interpreter (pyproject [project.scripts]).
+STREAMOPS = str(Path(sys.executable).with_name("streamops"))
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +92,7 @@ def test_follow_processes_what_is_written_at_the_printed_endpoint_until_ctrl_c()
     """`make local FOLLOW=1` in a process of its own: an item written with plain boto3 at
     the printed endpoint is processed; Ctrl-C prints the session's summary and exits 0."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamops.demo.command", "--follow"],
+        [STREAMOPS, "local", "--follow"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -138,10 +142,10 @@ def test_follow_processes_what_is_written_at_the_printed_endpoint_until_ctrl_c()
             process.kill()
 
 
-def test_python_m_streamops_local_runs_as_the_first_command() -> None:
+def test_streamops_local_runs_as_the_first_command() -> None:
     """The `make local` command line, in a fresh process (as after `make install`)."""
     result = subprocess.run(
-        [sys.executable, "-m", "streamops.demo.command"],
+        [STREAMOPS, "local"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -25,25 +25,26 @@ from typing import Any
 
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
+from typer.testing import CliRunner
 
+from streamops.cli import redrive as redrive_cli
 from streamops.demo.redrive import DownstreamOutage
 from streamops.emulator.server import Deployment, Emulator, deploy
 from streamops.function_code import function_module
 from streamops.lambda_local.mapping import local_mapping
 from streamops.lambda_local.runner import Summary
-from streamops.redrive.command import (
+from streamops.redrive.inventory import COMPLETE, KIND_UNKNOWN, MISSING_PARTS
+from streamops.redrive.readback import EXPIRED, PARTIAL, RECOVERED
+from streamops.redrive.replay import FAILED, HELD_BACK, POISON, REPLAYED, LocalHandler
+from streamops.redrive.session import (
     EXIT_LEFT,
     EXIT_OK,
     EXIT_UNREADABLE,
     Options,
     Result,
     Site,
-    main,
     redrive,
 )
-from streamops.redrive.inventory import COMPLETE, KIND_UNKNOWN, MISSING_PARTS
-from streamops.redrive.readback import EXPIRED, PARTIAL, RECOVERED
-from streamops.redrive.replay import FAILED, HELD_BACK, POISON, REPLAYED, LocalHandler
 from streamops.stacks import emulated_stack
 from tests.support.failure_messages import (
     age_stream,
@@ -247,16 +248,29 @@ def test_an_interrupted_replay_of_runner_failures_loses_no_message(
     assert queue_counts(deployment) == (0, 0)
 
 
-def test_make_redrive_without_a_stack_demonstrates_the_whole_cycle(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert main(["--replay", "--wait", "0"]) == EXIT_LEFT  # the poison record stays
-    output = capsys.readouterr().out
+def test_make_redrive_without_a_stack_demonstrates_the_whole_cycle() -> None:
+    """`make redrive ACTION=replay`: the demonstration's replay ends as it should (only the
+    planted poison record is left), so it exits 0 (it exited 1: seen failing first)."""
+    result = CliRunner().invoke(redrive_cli.app, ["replay", "--wait", "0"])
+    output = result.stdout
+    assert result.exit_code == EXIT_OK, result.output
     assert "on-failure (RetryAttemptsExhausted)" in output  # produced by the runner
     assert "== The outage is over (the fix is deployed): redrive" in output
     assert re.search(r"replayed: \d+ record\(s\)", output)
     assert "still failing: 1 record(s) (0 failed, 1 poison" in output
     assert "price is not a number" in output
+    assert "demonstration complete" in output
+
+
+def test_the_demonstration_list_says_how_to_replay_with_this_cli() -> None:
+    """The list step named `--replay`, an option of no command a make user has (seen
+    failing first); it names the command that replays."""
+    result = CliRunner().invoke(redrive_cli.app, ["list", "--wait", "0"])
+    assert result.exit_code == EXIT_OK, result.output
+    assert "next: fix the cause, deploy, then run: uv run streamops redrive replay\n" in (
+        result.stdout
+    )
+    assert "--replay" not in result.stdout
 
 
 def test_list_shows_every_message_and_leaves_them_all_in_the_queue(
@@ -478,7 +492,7 @@ KILLED_RUN = textwrap.dedent(
     from streamops.doctor.checks import DeployedStack
     from components.config import parse_stack_config
     from streamops.function_code import function_module
-    from streamops.redrive.command import Options, Site, redrive
+    from streamops.redrive.session import Options, Site, redrive
     from streamops.redrive.replay import LocalHandler
     from tests.support.stacks import stack_config
 
@@ -612,7 +626,7 @@ def test_an_sns_destination_is_explained_and_a_subscribed_queue_is_redriven(
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)  # not raw: enveloped
 
     result, output = run(deployment)
-    assert f"make redrive STACK=dev QUEUE={url}" in output
+    assert f"uv run streamops redrive list --stack dev --queue {url}" in output
     assert "SNS envelope (unwrapped by this tool)" in output
 
     put_items(deployment, ("PRODUCT#1", "METADATA"), ("USER#1", "PROFILE"))
@@ -635,7 +649,6 @@ def test_the_command_line_on_a_deployed_stack_lists_archives_and_asks_before_rep
     emulator_only: Emulator,
     through_pulumi_cli: Callable[[Deployment, str], None],
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`--stack dev` end to end through the Pulumi CLI and the default AWS credentials (the
     emulator standing in for AWS; names changed so as not to meet other tests' dev stack in
@@ -650,8 +663,20 @@ def test_the_command_line_on_a_deployed_stack_lists_archives_and_asks_before_rep
     send(deployment, on_failure_document(deployment, stream), "{}")
     archive = tmp_path / "failed.jsonl"
 
-    assert main(["--stack", "dev", "--archive", str(archive), "--wait", "0"]) == EXIT_OK
-    output = capsys.readouterr().out
+    listed = CliRunner().invoke(
+        redrive_cli.app, ["list", "--stack", "dev", "--wait", "0", "--json"]
+    )
+    assert listed.exit_code == EXIT_OK, listed.output
+    document = json.loads(listed.stdout)
+    assert document["messages"] == 2
+    assert [record["status"] for record in document["records"]] == ["recovered", "unreadable"]
+    assert queue_counts(deployment) == (2, 0)  # read-only
+
+    archived = CliRunner().invoke(
+        redrive_cli.app, ["archive", str(archive), "--stack", "dev", "--wait", "0"]
+    )
+    assert archived.exit_code == EXIT_OK, archived.output
+    output = archived.stdout
     assert output.startswith("redrive: stack dev (us-east-1, AWS)")
     assert "recovered: 1 record(s) for a batch of 1" in output
     assert [json.loads(line)["status"] for line in archive.read_text().splitlines()] == [
@@ -659,10 +684,10 @@ def test_the_command_line_on_a_deployed_stack_lists_archives_and_asks_before_rep
         "unreadable",
     ]
 
-    assert main(["--stack", "dev", "--replay", "--wait", "0"]) == EXIT_UNREADABLE
-    captured = capsys.readouterr()
-    assert "not replaying: no terminal to confirm on; pass --yes" in captured.err
-    assert "replaying 1 record(s)" not in captured.out
+    replayed = CliRunner().invoke(redrive_cli.app, ["replay", "--stack", "dev", "--wait", "0"])
+    assert replayed.exit_code == EXIT_UNREADABLE
+    assert "not replaying: no terminal to confirm on; pass --yes" in replayed.stderr
+    assert "replaying 1 record(s)" not in replayed.stdout
     assert queue_counts(deployment) == (2, 0)
 
 

@@ -1,4 +1,4 @@
-"""The capacity and cost planner (streamops/planner/command.py, streamops/planner/).
+"""The capacity and cost planner (streamops/planner/, its command line streamops/cli/plan.py).
 
 Arithmetic is checked against numbers worked out by hand (the working is in the comments),
 on a fixture price book and a fixture benchmark file with round numbers of their own, so
@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from components.config import parse_stack_config
+from streamops.cli import plan as plan_cli
 from streamops.planner import capacity, costs, measure
-from streamops.planner import command as plan_cli
 from streamops.planner.errors import PlanError
 from streamops.planner.model import Workload, build_plan, parse_mix
 from streamops.planner.prices import PRICES_FILE, PriceBook, load_prices
@@ -544,9 +545,8 @@ def test_the_log_formatter_writes_the_lambda_runtime_keys():
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = plan_cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    result = CliRunner().invoke(plan_cli.app, list(argv))
+    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize(
@@ -554,13 +554,12 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     [
         (["--stack", "staging", "--writes", "5/s"], "no stack 'staging'"),
         (["--stack", "dev", "--writes=-5/s"], "must be more than zero"),
-        (["--stack", "dev", "--writes", "-5/s"], "write --writes=VALUE"),
+        (["--stack", "dev", "--writes", "-5/s"], "must be more than zero"),
         (["--stack", "dev", "--writes", "0/s"], "must be more than zero"),
         (["--stack", "dev", "--writes", "5000000/s"], "more than 1,000,000/s"),
         (["--stack", "dev", "--writes", "fast"], "is not a rate"),
         (["--stack", "dev", "--writes", "5/s", "--mix", "50/50/50"], "must add up to 100"),
         (["--stack", "dev", "--writes", "5/s", "--peak", "1/s"], "at least the average"),
-        (["--stack", "dev"], "the following arguments are required: --writes"),
         (["--stack", "", "--writes", "5/s"], "--stack is empty"),
     ],
 )
@@ -568,6 +567,25 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, argv: list[str], message:
     code, out, err = cli(capsys, *argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("plan: error: ") and message in err
+
+
+def test_a_missing_option_is_a_usage_error_with_exit_code_2(capsys):
+    code, out, err = cli(capsys, "--stack", "dev")
+    assert code == 2 and out == "" and "Missing option '--writes'" in err
+
+
+def test_json_is_the_same_plan_as_the_table(capsys, bench: Path):
+    code, out, _ = cli(capsys, "--stack", "dev", "--writes", "5/s", "--bench", str(bench), "--json")
+    assert code == 0
+    document = json.loads(out)
+    _, table, _ = cli(capsys, "--stack", "dev", "--writes", "5/s", "--bench", str(bench))
+    total = table.split("total per month")[1].split("\n")[0].split()[-1]
+    assert total == f"${document['totalPerMonth']:,.2f}"
+    assert document["stack"] == "dev" and document["workload"]["average_per_s"] == 5
+    assert sum(line["dollars"] for line in document["lines"]) == pytest.approx(
+        document["totalPerMonth"], abs=0.01 * len(document["lines"])
+    )
+    assert document["capacity"]["shards"]["count"] >= 1
 
 
 def test_unknown_stack_lists_the_stacks_that_exist(capsys):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -11,9 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
+import typer
 from botocore.stub import ANY, Stubber
+from typer.testing import CliRunner
 
-from streamops.redrive import command as redrive
+from streamops.cli import redrive as redrive_cli
+from streamops.progress import Bar
+from streamops.redrive import session as redrive
 from streamops.redrive.archive import write_jsonl
 from streamops.redrive.failure_queue import FailureQueue, QueueError
 
@@ -208,48 +211,45 @@ def test_a_visibility_timeout_outside_sqs_limits_is_refused() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--list", "--replay"], "--list is read-only"),
-        (["--drop-expired"], "--drop-expired needs --archive FILE"),
-        (["--max", "0"], "--max must be at least 1"),
-        (["--wait", "21"], "--wait must be 0..20"),
+        (["replay", "--drop-expired"], "--drop-expired needs --archive FILE"),
+        (["list", "--max", "0"], "--max"),
+        (["list", "--wait", "21"], "--wait"),
+        (["archive"], "FILE"),
+        (["list", "--replay"], "--replay"),
     ],
 )
-def test_contradictory_options_are_refused(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        redrive.parse_args(argv)
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+def test_contradictory_options_are_refused(argv: list[str], message: str) -> None:
+    result = CliRunner().invoke(redrive_cli.app, argv)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
 
 
-def test_options_map_onto_the_run() -> None:
-    options = redrive.options_of(
-        redrive.parse_args(
-            [
-                "--stack",
-                "dev",
-                "--archive",
-                "a.jsonl",
-                "--replay",
-                "--drop-expired",
-                "--max",
-                "5",
-                "--yes",
-                "--queue",
-                URL,
-            ]
+def test_options_map_onto_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[redrive.Options] = []
+
+    def run(stack: str | None, profile: str | None, options: redrive.Options, quiet: bool = False):
+        seen.append(options)
+        return redrive.Result()
+
+    monkeypatch.setattr(redrive_cli, "_run", run)
+    argv = ["replay", "--stack", "dev", "--archive", "a.jsonl", "--drop-expired", "--max", "5"]
+    result = CliRunner().invoke(redrive_cli.app, [*argv, "--yes", "--queue", URL])
+    assert result.exit_code == 0, result.output
+    assert seen == [
+        redrive.Options(
+            replay=True,
+            archive=Path("a.jsonl"),
+            drop_expired=True,
+            max_messages=5,
+            queue_url=URL,
+            yes=True,
+            wait_seconds=redrive.DEFAULT_WAIT_SECONDS,
         )
-    )
-    assert options == redrive.Options(
-        replay=True,
-        archive=Path("a.jsonl"),
-        drop_expired=True,
-        max_messages=5,
-        queue_url=URL,
-        yes=True,
-        wait_seconds=redrive.DEFAULT_WAIT_SECONDS,
-    )
+    ]
+
+
+def test_the_cli_waits_as_long_as_the_queue_reader_by_default() -> None:
+    assert redrive_cli.DEFAULT_WAIT_SECONDS == redrive.DEFAULT_WAIT_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -260,47 +260,37 @@ def test_durations_read_at_a_glance(seconds: int, shown: str) -> None:
     assert redrive.duration(seconds) == shown
 
 
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_the_progress_bar_redraws_on_a_terminal_and_prints_tenths_elsewhere() -> None:
-    terminal = Terminal()
-    bar = redrive.Progress(terminal, "replaying")
-    for done in range(1, 5):
-        bar.update(done, 4)
-    bar.finish()
-    assert terminal.getvalue().count("\r") == 4 and terminal.getvalue().endswith("4/4 records\n")
-    assert "[" + "#" * 30 + "]" in terminal.getvalue()
-
-    log = io.StringIO()
-    bar = redrive.Progress(log, "replaying")
+def test_the_progress_bar_prints_tenths_when_not_on_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bar = Bar("replaying")
     for done in range(1, 101):
         bar.update(done, 100)
     bar.finish()
-    lines = log.getvalue().splitlines()
-    assert (
-        len(lines) == 11
-        and lines[0].endswith(" 1/100 records")
-        and lines[-1].endswith("100/100 records")
-        and "\r" not in log.getvalue()
-    )
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 11
+    assert lines[0] == "replaying: 1/100 records" and lines[-1] == "replaying: 100/100 records"
 
 
 def test_every_option_and_make_variable_is_documented() -> None:
     root = Path(__file__).resolve().parents[2]
     documented = (root / "docs" / "redrive.md").read_text()
-    options = [
+    commands = typer.main.get_command(redrive_cli.app).commands  # type: ignore[attr-defined]
+    assert sorted(commands) == ["archive", "list", "replay"]
+    assert [name for name in commands if f"`redrive {name}" not in documented] == []
+    options = {
         option
-        for action in redrive.build_parser()._actions
-        for option in action.option_strings
+        for command in commands.values()
+        for param in command.params
+        for option in param.opts
         if option.startswith("--") and option != "--help"
-    ]
-    assert options and [option for option in options if f"`{option}" not in documented] == []
+    }
+    assert options and sorted(option for option in options if f"`{option}" not in documented) == []
     makefile = (root / "Makefile").read_text()
-    block = makefile[makefile.index("REDRIVE_OPTIONS =") : makefile.index("redrive: install")]
-    variables = sorted(set(re.findall(r"\$\(([A-Z_]+)\)", block)) - {"REDRIVE_ACTION"})
-    assert variables == ["ARCHIVE", "DROP_EXPIRED", "MAX", "QUEUE", "STACK", "YES"]
-    assert [name for name in variables if f"`{name}" not in documented] == []
+    recipe = makefile[makefile.index("REDRIVE_ACTION =") : makefile.index("lint: install")]
+    variables = sorted(set(re.findall(r"\$\(([A-Z_]+)\)", recipe)) - {"REDRIVE_ACTION", "RUN"})
+    variables = [name.replace("STACK_OPTION", "STACK") for name in variables]  # --stack "$(STACK)"
+    expected = ["ACTION", "ARCHIVE", "ARGS", "DROP_EXPIRED", "MAX", "QUEUE", "STACK", "YES"]
+    assert variables == expected
+    assert [name for name in variables if name != "ARGS" and f"`{name}" not in documented] == []
     assert "`ACTION=replay`" in documented and "`ACTION=list`" in documented

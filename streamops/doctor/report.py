@@ -1,33 +1,28 @@
-"""`make doctor`: is the deployed pipeline healthy and as configured? One line per check.
+"""`streamops doctor`: is the deployed pipeline healthy and as configured? One line per check.
 
-    python -m streamops.doctor.command --stack dev   # a stack deployed with `pulumi up` (real AWS)
-    python -m streamops.doctor.command  # the embedded emulator, dev config deployed into it
-    python -m streamops.doctor.command --emulate prod
-    python -m streamops.doctor.command --probe       # also the end-to-end probe (writes test items)
+    uv run streamops doctor --stack dev   # a stack deployed with `pulumi up` (real AWS)
+    uv run streamops doctor               # the embedded emulator, dev config deployed into it
+    uv run streamops doctor --emulate prod
+    uv run streamops doctor --probe       # also the end-to-end probe (writes test items)
 
 Prints every check (streamops.doctor.checks) as PASS / FAIL with what was read and, for a
 failure, what to do; then live figures that tell whether records are flowing (iterator
-age, errors, failure destination depth, the mapping's last processing result). Exits 1
-if any check fails, 2 if the stack cannot be read at all.
+age, errors, failure destination depth, the mapping's last processing result). The command
+line is streamops/cli/doctor.py: exit 1 if any check fails, 2 if the stack cannot be read.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.config import ConfigError
 from streamops.doctor.checks import DeployedStack, Finding, run_checks
 from streamops.doctor.probe import run_probe
-from streamops.emulator.server import Emulator, deploy
 from streamops.lambda_local.mapping import local_mapping
-from streamops.stacks import StackUnavailable, emulated_stack, real_stack
 
 DEFAULT_EMULATED_STACK = "dev"
 FIGURE_WINDOW = dt.timedelta(hours=1)
@@ -124,66 +119,28 @@ def report(title: str, findings: Sequence[Finding], figures: Sequence[Figure], o
     print(f"{len(findings)} checks: {len(findings) - failures} passed, {failures} failed", file=out)
 
 
-def examine(
-    stack: DeployedStack,
-    title: str,
-    out: TextIO,
-    probe: Callable[[DeployedStack], list[Finding]] | None = None,
-) -> int:
-    """Run every check on `stack` (and the probe, if given), print the report; 0 if all
-    passed, else 1."""
+Probe = Callable[[DeployedStack], list[Finding]]
+
+
+def diagnose(
+    stack: DeployedStack, probe: Probe | None = None
+) -> tuple[list[Finding], list[Figure]]:
+    """Every check on `stack` (then the probe, if given) and the live figures."""
     findings = run_checks(stack)
     if probe is not None:
         findings.extend(probe(stack))
-    report(title, findings, live_figures(stack), out)
+    return findings, live_figures(stack)
+
+
+def examine(stack: DeployedStack, title: str, out: TextIO, probe: Probe | None = None) -> int:
+    """Run every check on `stack` (and the probe, if given), print the report; 0 if all
+    passed, else 1."""
+    findings, figures = diagnose(stack, probe)
+    report(title, findings, figures, out)
     return 0 if all(finding.ok for finding in findings) else 1
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
-    parser = argparse.ArgumentParser(prog="doctor", description=__doc__.splitlines()[0])
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument("--stack", help="a stack deployed with `pulumi up` (uses AWS credentials)")
-    target.add_argument(
-        "--emulate",
-        metavar="STACK",
-        default=DEFAULT_EMULATED_STACK,
-        help="deploy this stack's config into the embedded emulator and check it (default: dev)",
-    )
-    parser.add_argument("--profile", help="AWS profile for --stack (default credential chain)")
-    parser.add_argument(
-        "--probe",
-        action="store_true",
-        help="also write the seed's test item and a poison item and follow them through "
-        "(streamops.doctor.probe); on the emulator the local stream runner plays the mapping",
-    )
-    args = parser.parse_args(argv)
-    try:
-        if args.stack:
-            stack = real_stack(args.stack, profile=args.profile)
-            title = f"doctor: stack {args.stack} ({stack.aws.region}, AWS)"
-            return examine(stack, title, out, run_probe if args.probe else None)
-        with Emulator() as emulator:
-            deployment = deploy(emulator, args.emulate)
-            title = (
-                f"doctor: stack {args.emulate} deployed into the embedded emulator "
-                f"({emulator.endpoint}, account {deployment.account_id})"
-            )
-            probe = _probe_with_local_mapping if args.probe else None
-            return examine(emulated_stack(deployment), title, out, probe)
-    except (StackUnavailable, ConfigError, FileNotFoundError) as error:
-        print(f"doctor: {error}", file=sys.stderr)
-        return 2
-
-
-def _probe_with_local_mapping(stack: DeployedStack) -> list[Finding]:
+def probe_with_local_mapping(stack: DeployedStack) -> list[Finding]:
     """The probe on the emulator: the local stream runner processes while it waits."""
     runner = local_mapping(stack)
     return run_probe(stack, pump=runner.step)
-
-
-def _entry() -> Any:  # pragma: no cover - process entry point
-    sys.exit(main())
-
-
-if __name__ == "__main__":
-    _entry()

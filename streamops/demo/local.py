@@ -1,8 +1,8 @@
-"""`make local`: the whole pipeline on this machine, in one command, with no AWS account.
+"""`streamops local`: the whole pipeline on this machine, in one command, with no AWS account.
 
-    python -m streamops.demo.command                 # dev stack: deploy, write a sample, process it
-    python -m streamops.demo.command --follow        # ... then keep processing what you write
-    python -m streamops.demo.command --stack prod --port 4566 --raw-logs
+    uv run streamops local                 # dev stack: deploy, write a sample, process it
+    uv run streamops local --follow        # ... then keep processing what you write
+    uv run streamops local --stack prod --port 4566 --raw-logs
 
 What it does, in order (the seed tutorial's "Bài tập 4", end to end):
 1. starts the embedded emulator (a moto server on 127.0.0.1) and deploys the stack into it
@@ -17,25 +17,20 @@ What it does, in order (the seed tutorial's "Bài tập 4", end to end):
    the failure destination, final iterator age.
 With --follow it then keeps running and prints the endpoint and example commands.
 
-Exit status: 0 when the stream was drained with every record accounted for, 1 otherwise,
-2 when the stack cannot be deployed (bad config).
+Exit status (streamops/cli/local.py): 0 when the stream was drained with every record
+accounted for, 1 otherwise, 2 when the stack cannot be deployed (bad config).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import signal
-import sys
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from components.config import ConfigError
 from streamops.demo.sample_data import Change, sample_changes, write_changes
 from streamops.emulator.server import Deployment, Emulator, deploy
 from streamops.emulator.ttl import expire_items
@@ -50,6 +45,7 @@ from streamops.lambda_local.runner import (
     StreamRunner,
     Summary,
 )
+from streamops.progress import step
 
 DRAIN_TIMEOUT_SECONDS = 300
 TTL_SWEEP_SECONDS = 5.0  # --follow: how often the emulated TTL process looks for expired items
@@ -75,7 +71,8 @@ def run_local(
     drain_timeout: float = DRAIN_TIMEOUT_SECONDS,
 ) -> LocalRun:
     """Deploy, write the sample, process it; print everything to `out`."""
-    deployment = deploy(emulator, stack, account_id=account_id)
+    with step(f"deploying stack {stack} into the embedded emulator"):
+        deployment = deploy(emulator, stack, account_id=account_id)
     outputs = deployment.outputs
     say = _printer(out)
     say(f"== Stack {stack} deployed into the embedded emulator")
@@ -276,39 +273,3 @@ def _mapping_notes(say: Callable[[str], None]) -> Callable[[RunnerEvent], None]:
             )
 
     return note
-
-
-def main(
-    argv: Sequence[str] | None = None,
-    out: TextIO = sys.stdout,
-    should_stop: Callable[[], bool] = lambda: False,
-) -> int:
-    parser = argparse.ArgumentParser(prog="local", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", default="dev", help="whose config to deploy (default: dev)")
-    parser.add_argument("--follow", action="store_true", help="keep processing what you write")
-    parser.add_argument("--port", type=int, default=0, help="emulator port (default: any free)")
-    parser.add_argument("--raw-logs", action="store_true", help="print log lines as JSON")
-    args = parser.parse_args(argv)
-    # With --follow, Ctrl-C stops the mapping between rounds, never in the middle of a
-    # delivery (every record read is then settled or pending, and the summary accounts for
-    # each); it stays caught until the emulator has stopped, as `uv run` passes a second one.
-    interrupted = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set()) if args.follow else None
-    try:
-        with Emulator(port=args.port) as emulator:
-            run = run_local(emulator, args.stack, out, raw_logs=args.raw_logs)
-            if args.follow:
-                summary = follow(run, emulator, out, lambda: interrupted.is_set() or should_stop())
-            else:
-                summary = run.summary
-    except (ConfigError, FileNotFoundError) as error:
-        print(f"local: {error}", file=sys.stderr)
-        return 2
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-    return 0 if summary.unaccounted == 0 and (summary.drained or args.follow) else 1
-
-
-if __name__ == "__main__":  # pragma: no cover - process entry point
-    sys.exit(main())

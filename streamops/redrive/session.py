@@ -1,10 +1,10 @@
-"""`make redrive`: recover what reached the failure destination before the stream forgets it.
+"""A redrive run: recover what reached the failure destination before the stream forgets it.
 
-    python -m streamops.redrive.command --stack dev  # list (read-only)
-    python -m streamops.redrive.command --stack dev --archive failed.jsonl  # keep a copy
-    python -m streamops.redrive.command --stack dev --replay  # after deploying the fix
-    python -m streamops.redrive.command --stack dev --archive lost.jsonl --drop-expired
-    python -m streamops.redrive.command  # demonstration, emulator
+    uv run streamops redrive list --stack dev  # read-only (streamops/cli/redrive.py)
+    uv run streamops redrive archive failed.jsonl --stack dev  # keep a copy
+    uv run streamops redrive replay --stack dev  # after deploying the fix
+    uv run streamops redrive archive lost.jsonl --stack dev --drop-expired
+    uv run streamops redrive list  # demonstration, emulator (streamops/demo/redrive.py)
 
 The failure queue holds the mapping's on-failure POINTERS (records still in the stream for
 24 h after they were written, then gone) and the function's QUARANTINED records (whole).
@@ -23,7 +23,6 @@ stack, an SNS destination without `--queue`, invalid arguments).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -31,13 +30,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.config import ConfigError
 from streamops.doctor.checks import DeployedStack
 from streamops.lambda_local.event_filter import RecordFilter, UnsupportedFilter
+from streamops.progress import Bar
 from streamops.redrive.archive import write_jsonl
 from streamops.redrive.failure_queue import DEFAULT_WAIT_SECONDS, FailureQueue, QueueError
 from streamops.redrive.inventory import (
@@ -64,7 +63,7 @@ from streamops.redrive.replay import (
     ReplayTarget,
     TargetUnavailable,
 )
-from streamops.stacks import StackUnavailable, real_stack
+from streamops.stacks import real_stack
 
 EXIT_OK, EXIT_LEFT, EXIT_UNREADABLE = 0, 1, 2
 # Messages stay hidden while this run holds them: long enough for one invocation at the
@@ -84,6 +83,8 @@ class Options:
     wait_seconds: int = DEFAULT_WAIT_SECONDS
     # How long received messages stay hidden; None: from the function's timeout.
     visibility_seconds: int | None = None
+    # The command that replays, for the "next:" line of a list or archive run.
+    replay_command: str = "uv run streamops redrive replay"
 
 
 @dataclass
@@ -233,7 +234,7 @@ def _replay(
             print("not replayed", file=out)
             return
     states = {state.message_id: state for state in inventory.messages}
-    progress = Progress(err, "replaying")
+    progress = Bar("replaying")
 
     def settled(record: Recovered, outcome: Outcome) -> None:
         if outcome.status != REPLAYED:
@@ -450,38 +451,7 @@ def print_summary(
             file=out,
         )
     if not result.replayed and inventory.records:
-        print("  next: fix the cause, deploy, then run again with --replay", file=out)
-
-
-class Progress:
-    """A progress bar on stderr: redrawn in place on a terminal, every 10% otherwise."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO, label: str):
-        self.stream, self.label = stream, label
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self._last_step = -1
-        self._drawn = False
-
-    def update(self, done: int, total: int) -> None:
-        if total <= 0:
-            return
-        step = done * 10 // total
-        if not self.tty and step == self._last_step:
-            return
-        self._last_step = step
-        filled = done * self.WIDTH // total
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        line = f"{self.label} [{bar}] {done}/{total} records"
-        self.stream.write(f"\r{line}" if self.tty else f"{line}\n")
-        self.stream.flush()
-        self._drawn = True
-
-    def finish(self) -> None:
-        if self.tty and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+        print(f"  next: fix the cause, deploy, then run: {options.replay_command}", file=out)
 
 
 def explain_sns(stack: DeployedStack, out: TextIO) -> None:
@@ -504,7 +474,8 @@ the topic from now on.""",
         for arn, url, raw in queues:
             delivery = "raw delivery" if raw else "SNS envelope (unwrapped by this tool)"
             print(f"  {arn} ({delivery})", file=out)
-            print(f"    run: make redrive STACK={stack.config.stack} QUEUE={url}", file=out)
+            command = f"uv run streamops redrive list --stack {stack.config.stack}"
+            print(f"    run: {command} --queue {url}", file=out)
         return
     region, account = topic.split(":")[3:5] if topic.count(":") >= 5 else ("REGION", "ACCOUNT")
     name = f"{stack.outputs.get('functionName', 'function')}-failure-copy"
@@ -543,7 +514,7 @@ with queue-attributes.json (14 days' retention, SSE-SQS, the topic allowed to se
             )
         }
 
-Then: make redrive STACK={stack_name} QUEUE=<the queue URL>
+Then: uv run streamops redrive list --stack {stack_name} --queue <the queue URL>
 Or make SQS the failure destination: `trigger.onFailure: sqs` in Pulumi.{stack_name}.yaml.""",
         file=out,
     )
@@ -574,7 +545,7 @@ def _subscribed_queues(stack: DeployedStack, topic: str) -> list[tuple[str, str,
     return found
 
 
-# --------------------------------------------------------------------------- CLI
+# --------------------------------------------------------------------------- sites
 
 
 def real_site(stack_name: str, profile: str | None = None) -> Site:
@@ -587,90 +558,3 @@ def real_site(stack_name: str, profile: str | None = None) -> Site:
     )
     title = f"redrive: stack {stack_name} ({stack.aws.region}, AWS)"
     return Site(title, stack, function, confirm=True)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="redrive", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", help="a stack deployed with `pulumi up` (uses AWS credentials)")
-    parser.add_argument("--profile", help="AWS profile for --stack (default credential chain)")
-    parser.add_argument(
-        "--queue",
-        metavar="URL",
-        help="read this SQS queue instead of the stack's failure queue (e.g. a queue "
-        "subscribed to an SNS failure topic)",
-    )
-    action = parser.add_argument_group("actions (default: --list)")
-    action.add_argument("--list", action="store_true", help="show what is there (read-only)")
-    action.add_argument(
-        "--archive", metavar="FILE", type=Path, help="write the records as JSON lines"
-    )
-    action.add_argument(
-        "--replay", action="store_true", help="replay the records through the function"
-    )
-    action.add_argument(
-        "--drop-expired",
-        action="store_true",
-        help="with --archive: delete pointer messages whose records have expired from the "
-        "stream, once the archive is written",
-    )
-    parser.add_argument("--max", type=int, metavar="N", help="read at most N messages")
-    parser.add_argument("--yes", action="store_true", help="replay without asking")
-    parser.add_argument(
-        "--wait",
-        type=int,
-        default=DEFAULT_WAIT_SECONDS,
-        metavar="SECONDS",
-        help=f"long-poll wait per receive (default {DEFAULT_WAIT_SECONDS})",
-    )
-    return parser
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.list and (args.replay or args.archive or args.drop_expired):
-        parser.error("--list is read-only: not with --archive, --replay or --drop-expired")
-    if args.drop_expired and args.archive is None:
-        parser.error("--drop-expired needs --archive FILE: expired ranges are archived first")
-    if args.max is not None and args.max < 1:
-        parser.error("--max must be at least 1")
-    if not 0 <= args.wait <= 20:
-        parser.error("--wait must be 0..20 seconds (SQS long polling)")
-    return args
-
-
-def options_of(args: argparse.Namespace) -> Options:
-    return Options(
-        replay=args.replay,
-        archive=args.archive,
-        drop_expired=args.drop_expired,
-        max_messages=args.max,
-        queue_url=args.queue,
-        yes=args.yes,
-        wait_seconds=args.wait,
-    )
-
-
-def main(
-    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
-) -> int:
-    out, err = out or sys.stdout, err or sys.stderr
-    args = parse_args(argv)
-    options = options_of(args)
-    try:
-        if args.stack:
-            return redrive(real_site(args.stack, args.profile), options, out, err).exit_code
-        from streamops.demo.redrive import demonstrate
-
-        return demonstrate(options, out, err)
-    except (StackUnavailable, ConfigError, FileNotFoundError, ClientError, BotoCoreError) as error:
-        print(f"redrive: {error}", file=err)
-        return EXIT_UNREADABLE
-
-
-def _entry() -> Any:  # pragma: no cover - process entry point
-    sys.exit(main())
-
-
-if __name__ == "__main__":
-    _entry()
