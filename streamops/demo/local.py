@@ -91,7 +91,11 @@ def run_local(
         deployment.aws("dynamodb"), outputs["tableName"], changes, on_change=_change_note(say)
     )
     expired = expire_items(account_id, deployment.region, outputs["tableName"], now)
-    say(f"  TTL          {expired} expired item(s) deleted by the emulated TTL process")
+    say(
+        f"  TTL          {expired} expired item(s) deleted by the emulated TTL process: "
+        f"DynamoDB writes a REMOVE record for each, so the stream holds "
+        f"{len(changes) + expired} records for these {len(changes)} changes"
+    )
 
     trigger = deployment.config.trigger
     say(
@@ -105,6 +109,8 @@ def run_local(
     destination = peek_destination(deployment)
     say("\n== Summary")
     for line in summary_lines(summary, destination, deployment, runner):
+        say(f"  {line}")
+    for line in accounting_lines(summary, len(changes), expired):
         say(f"  {line}")
     return LocalRun(deployment, runner, summary, destination)
 
@@ -200,6 +206,24 @@ def summary_lines(
         f"function logs        {deployment.outputs['logGroupName']} "
         f"(stream {runner.function.log_stream})"
     )
+    return lines
+
+
+def accounting_lines(summary: Summary, written: int, ttl_deleted: int) -> list[str]:
+    """How the counts above relate: the records the stream holds are this run's changes plus
+    the TTL deletions; the mapping counts a quarantined record as processed (its batch
+    succeeded), the function counts it apart (RecordsQuarantined, not RecordsProcessed)."""
+    processed = summary.handler_metrics.get("RecordsProcessed")
+    lines = [
+        f"accounting           {summary.records_read} records read = {written} changes "
+        f"written + {ttl_deleted} TTL deletion(s) (REMOVE records written by DynamoDB)"
+    ]
+    if processed is not None and summary.quarantined:
+        lines.append(
+            f"                     {summary.records_succeeded} settled as processed by the "
+            f"mapping = {processed:g} the function processed (RecordsProcessed) + "
+            f"{summary.quarantined} it quarantined (counted apart, RecordsQuarantined)"
+        )
     return lines
 
 

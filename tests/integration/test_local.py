@@ -73,6 +73,22 @@ def test_make_local_processes_the_sample_and_prints_the_seed_lines_and_summary(
 
     # The TTL expiry reached the function as one (service identity).
     assert summary.handler_metrics["TtlExpiries"] == 1
+    # Every count is explained (they disagreed with no word of why: seen failing first):
+    # the changes written + the TTL deletion = the records read; the mapping's "processed"
+    # = the function's RecordsProcessed + the record it quarantined.
+    written = int(re.search(r"== Writing (\d+) changes", text).group(1))  # type: ignore[union-attr]
+    assert len(truth) == written + 1
+    assert f"the stream holds {len(truth)} records for these {written} changes" in text
+    assert (
+        f"accounting           {len(truth)} records read = {written} changes written + "
+        "1 TTL deletion(s)"
+    ) in text
+    processed = summary.handler_metrics["RecordsProcessed"]
+    assert processed + summary.quarantined == summary.records_succeeded
+    assert (
+        f"{summary.records_succeeded} settled as processed by the mapping = {processed:g} the "
+        f"function processed (RecordsProcessed) + {summary.quarantined} it quarantined"
+    ) in text
     # The poison record reached the failure queue whole, and the summary says so.
     (message,) = run.destination
     poison = next(

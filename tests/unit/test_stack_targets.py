@@ -82,3 +82,15 @@ def test_region_falls_back_to_the_stack_config() -> None:
     assert region_of({}, {"aws:region": "ap-south-1"}) == "ap-south-1"
     with pytest.raises(StackUnavailable, match="cannot tell the stack's region"):
         region_of({}, {})
+
+
+def test_an_unknown_stack_is_named_as_such_even_without_the_pulumi_cli() -> None:
+    """`make doctor STACK=nope` / `make redrive STACK=nope` on a machine without the CLI
+    answered "the pulumi CLI is not on PATH" (seen failing first): the stack file is read
+    first, so the answer is "no such stack", with the stacks that exist."""
+
+    def no_cli(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
+        raise FileNotFoundError(2, "No such file or directory", "pulumi")
+
+    with pytest.raises(FileNotFoundError, match=r"no stack 'nope'.*stacks: \['dev', 'prod'\]"):
+        real_stack("nope", run=no_cli)

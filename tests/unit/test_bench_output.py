@@ -1,0 +1,71 @@
+"""`make bench` leaves the committed measurement alone unless told to record it.
+
+It rewrote bench/results.json, which the planner reads, so one local run changed the
+README's worked plan (handler cost 10.97 -> 15.59 us/record). Seen failing first: the
+default output was the tracked file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from streamops.planner import measure
+from streamops.program import ROOT
+
+
+def bench_handler() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "bench_handler", ROOT / "bench" / "bench_handler.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def git(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    if git("rev-parse", "--git-dir").returncode != 0:
+        pytest.fail("these tests read git's view of the checkout: run them in a clone")
+    return bench_handler()
+
+
+def test_a_plain_run_writes_an_untracked_ignored_path(bench: ModuleType) -> None:
+    local = Path(bench.LOCAL_RESULTS).relative_to(ROOT)
+    assert git("check-ignore", "--quiet", str(local)).returncode == 0, f"{local} is not ignored"
+    assert git("ls-files", "--error-unmatch", str(local)).returncode != 0
+
+
+def test_the_planner_reads_the_committed_measurement_that_record_writes(bench: ModuleType) -> None:
+    recorded = Path(bench.RECORDED_RESULTS)
+    assert recorded == measure.BENCH_RESULTS
+    assert git("ls-files", "--error-unmatch", str(recorded.relative_to(ROOT))).returncode == 0
+    assert recorded != Path(bench.LOCAL_RESULTS)
+
+
+def test_the_bench_command_passes_record_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from streamops.cli import bench as bench_cli
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(bench_cli, "run_script", lambda name, argv: calls.append(argv) or 0)
+    assert CliRunner().invoke(bench_cli.app, []).exit_code == 0
+    assert CliRunner().invoke(bench_cli.app, ["--record"]).exit_code == 0
+    assert [argv[1:] for argv in calls] == [
+        [str(ROOT / "bench" / "bench_handler.py")],
+        [str(ROOT / "bench" / "bench_handler.py"), "--record"],
+    ]
+    assert all(argv[0] == sys.executable for argv in calls)
+    unknown = CliRunner().invoke(bench_cli.app, ["nope"])
+    assert unknown.exit_code == 2 and "no benchmark 'nope'" in unknown.stderr
