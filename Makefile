@@ -46,9 +46,13 @@ redrive: install ## recover the failure queue: make redrive STACK=dev [ACTION=li
 	$(RUN) streamops redrive $(REDRIVE_ACTION) $(if $(filter archive,$(REDRIVE_ACTION)),"$(ARCHIVE)",$(if $(ARCHIVE),--archive "$(ARCHIVE)")) $(STACK_OPTION) $(if $(QUEUE),--queue "$(QUEUE)") $(if $(MAX),--max $(MAX)) $(if $(YES),--yes) $(if $(DROP_EXPIRED),--drop-expired) $(ARGS)
 
 lint: install ## ruff lint + format check, mypy, actionlint (GitHub workflows)
+	@echo "== ruff check"
 	$(RUN) ruff check .
+	@echo "== ruff format --check"
 	$(RUN) ruff format --check .
+	@echo "== mypy (the first run takes about a minute while it fills .mypy_cache; then seconds)"
 	$(RUN) mypy .
+	@echo "== actionlint"
 	$(RUN) actionlint
 
 format: install ## apply ruff fixes and formatting

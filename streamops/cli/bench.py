@@ -7,6 +7,7 @@ measurement: commit it with the change that explains it).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,15 @@ def run_script(name: str, argv: list[str]) -> int:
     """Run one benchmark, its output line by line under a spinner; its exit code."""
     with (
         step(f"benchmark {name}"),
-        subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT) as child,
+        # Unbuffered: each section's lines as soon as they are printed (a pipe is
+        # block-buffered: the whole run would arrive at the end).
+        subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        ) as child,
     ):
         assert child.stdout is not None
         for line in child.stdout:

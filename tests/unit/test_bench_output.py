@@ -69,3 +69,39 @@ def test_the_bench_command_passes_record_only_when_asked(monkeypatch: pytest.Mon
     assert all(argv[0] == sys.executable for argv in calls)
     unknown = CliRunner().invoke(bench_cli.app, ["nope"])
     assert unknown.exit_code == 2 and "no benchmark 'nope'" in unknown.stderr
+
+
+def test_the_bench_command_prints_each_line_as_the_benchmark_writes_it(tmp_path: Path) -> None:
+    """A piped child is block-buffered: `make bench | tee` stayed silent until the end."""
+    from streamops.cli.bench import run_script
+
+    script = tmp_path / "slow.py"
+    marker = tmp_path / "first-line-seen"
+    script.write_text(
+        "import pathlib, time\n"
+        "print('first section')\n"
+        f"deadline = time.time() + 30\n"
+        f"while not pathlib.Path({str(marker)!r}).exists() and time.time() < deadline:\n"
+        "    time.sleep(0.05)\n"
+        f"print('released' if pathlib.Path({str(marker)!r}).exists() else 'timed out')\n"
+    )
+
+    class Out:
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def write(self, text: str) -> None:
+            self.lines.append(text)
+            if text == "first section\n":
+                marker.touch()
+
+        def flush(self) -> None:
+            pass
+
+    out = Out()
+    saved, sys.stdout = sys.stdout, out  # type: ignore[assignment]
+    try:
+        assert run_script("slow", [sys.executable, str(script)]) == 0
+    finally:
+        sys.stdout = saved
+    assert out.lines == ["first section\n", "released\n"]
