@@ -8,7 +8,7 @@ What it does, in order (the seed tutorial's "Bài tập 4", end to end):
 1. starts the embedded emulator (a moto server on 127.0.0.1) and deploys the stack into it
    (streamops.emulator.server: the real Pulumi program, each resource created through boto3), in
    moto's default account so the AWS CLI and boto3 reach it without extra settings;
-2. writes a realistic sample of the seed's e-commerce data (streamops.demo.sample_data) and lets
+2. writes a realistic sample of the seed's e-commerce data (streamops.sample_data) and lets
    the emulated TTL process delete the session that has expired;
 3. runs the stack's event source mapping locally (streamops.lambda_local.mapping: the real
    function, invoked in-process by the stream runner) until the stream is drained, printing
@@ -31,7 +31,6 @@ from typing import Any, TextIO
 
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from streamops.demo.sample_data import Change, sample_changes, write_changes
 from streamops.emulator.server import Deployment, Emulator, deploy
 from streamops.emulator.ttl import expire_items
 from streamops.lambda_local.logs import PrintSink
@@ -46,6 +45,7 @@ from streamops.lambda_local.runner import (
     Summary,
 )
 from streamops.progress import step
+from streamops.sample_data import Change, sample_changes, write_changes
 
 DRAIN_TIMEOUT_SECONDS = 300
 TTL_SWEEP_SECONDS = 5.0  # --follow: how often the emulated TTL process looks for expired items

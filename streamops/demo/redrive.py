@@ -4,7 +4,7 @@ A fresh emulator holds nothing to recover, so the demonstration first makes fail
 way production does, then redrives them:
 
 1. deploys the dev stack into the embedded emulator (streamops.emulator.server);
-2. writes the sample data of `make local` (streamops.demo.sample_data), which includes a record
+2. writes the sample data of `make local` (streamops.sample_data), which includes a record
    the function can never process (a product price changed to text);
 3. runs the stack's event source mapping locally (streamops.lambda_local.mapping: the real function
    package, invoked by the local stream runner) while a downstream service is DOWN for one
@@ -28,13 +28,13 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from streamops.demo.local import peek_destination, summary_lines
-from streamops.demo.sample_data import sample_changes, write_changes
 from streamops.emulator.server import Deployment, Emulator, deploy
 from streamops.lambda_local.mapping import local_mapping
 from streamops.lambda_local.runner import StreamRunner, Summary
 from streamops.redrive.inventory import KIND_QUARANTINE
 from streamops.redrive.replay import POISON, REPLAYED, LocalHandler
 from streamops.redrive.session import EXIT_LEFT, EXIT_OK, Options, Result, Site, redrive
+from streamops.sample_data import sample_changes, write_changes
 from streamops.stacks import emulated_stack
 
 DEMO_STACK = "dev"

@@ -27,8 +27,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from streamops.clock import Clock, SystemClock
-from streamops.demo.sample_data import SEED_TEST_ITEM, SEED_TEST_LINE, dynamodb_item
 from streamops.doctor.checks import DeployedStack, Finding, failed, passed
+from streamops.sample_data import SEED_TEST_ITEM, SEED_TEST_LINE, dynamodb_item
 
 PROBE_TIMEOUT_SECONDS = 180.0  # AWS: a new mapping can take a minute or two to start reading
 POLL_SECONDS = 1.0

@@ -21,10 +21,10 @@ import boto3
 import pytest
 
 from streamops.demo.local import run_local
-from streamops.demo.sample_data import SEED_TEST_LINE
 from streamops.emulator.server import Deployment, Emulator, new_account_id
 from streamops.emulator.ttl import expire_items
 from streamops.program import ROOT
+from streamops.sample_data import SEED_TEST_LINE
 from tests.support.stream_table import REGION, StreamTable
 
 # The console script `make install` puts next to the interpreter (pyproject [project.scripts]).

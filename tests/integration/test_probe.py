@@ -8,11 +8,11 @@ from collections.abc import Callable
 import pytest
 
 from streamops.clock import ManualClock
-from streamops.demo.sample_data import SEED_TEST_ITEM, dynamodb_item
 from streamops.doctor.checks import DeployedStack, Finding
 from streamops.doctor.probe import POISON_PK, run_probe
 from streamops.emulator.server import Deployment
 from streamops.lambda_local.mapping import local_mapping
+from streamops.sample_data import SEED_TEST_ITEM, dynamodb_item
 from streamops.stacks import emulated_stack
 
 pytestmark = pytest.mark.integration
