@@ -16,7 +16,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-# The seed's test item (shared/seed, "Bài tập 4"), exactly as the tutorial creates it.
+# The seed tutorial's test item (its "Bài tập 4"), exactly as the tutorial creates it.
 SEED_TEST_ITEM: dict[str, Any] = {
     "PK": "LAMBDA#test-processing",
     "SK": "EVENT#001",
