@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from streamops.cli.output import EXIT_OK, JSON_OPTION, fail, print_json
+from streamops.progress import step
 
 if TYPE_CHECKING:
     from streamops.declared import Change, StackResources
@@ -34,8 +35,9 @@ def command(
     from streamops.declared import declared_resources, differences
 
     try:
-        left = declared_resources(stack)
-        right = declared_resources(diff) if diff else None
+        with step("running the program under mocks"):
+            left = declared_resources(stack)
+            right = declared_resources(diff) if diff else None
     except (FileNotFoundError, ConfigError) as error:
         fail("resources", error)
     if right is not None:

@@ -31,6 +31,7 @@ from streamops.demo.local import peek_destination, summary_lines
 from streamops.emulator.server import Deployment, Emulator, deploy
 from streamops.lambda_local.mapping import local_mapping
 from streamops.lambda_local.runner import StreamRunner, Summary
+from streamops.progress import step
 from streamops.redrive.inventory import KIND_QUARANTINE
 from streamops.redrive.replay import POISON, REPLAYED, LocalHandler
 from streamops.redrive.session import EXIT_LEFT, EXIT_OK, Options, Result, Site, redrive
@@ -98,7 +99,8 @@ def only_the_planted_poison_is_left(result: Result) -> bool:
 
 def demonstrate(options: Options, out: TextIO, err: TextIO) -> Result:
     with Emulator() as emulator:
-        deployment = deploy(emulator, DEMO_STACK)
+        with step(f"deploying stack {DEMO_STACK} into the embedded emulator"):
+            deployment = deploy(emulator, DEMO_STACK)
         print(
             f"== Stack {DEMO_STACK} deployed into the embedded emulator ({emulator.endpoint}, "
             f"account {deployment.account_id})",
@@ -109,7 +111,8 @@ def demonstrate(options: Options, out: TextIO, err: TextIO) -> Result:
             f"downstream service is down for {OUTAGE_ITEM}'s changes",
             file=out,
         )
-        runner, summary = produce_failures(deployment)
+        with step("running the event source mapping through the outage"):
+            runner, summary = produce_failures(deployment)
         for line in summary_lines(summary, peek_destination(deployment), deployment, runner):
             print(f"  {line}", file=out)
         print("== The outage is over (the fix is deployed): redrive\n", file=out)
