@@ -19,8 +19,13 @@ install: ## install the locked toolchain into .venv (bootstraps uv if absent)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
-test: install ## run every test: unit (Pulumi mocks, handler) and integration (embedded emulator)
-	$(RUN) pytest
+# The suite runs in parallel (pytest-xdist): each worker process starts its own embedded
+# emulator (the session fixtures of tests/integration/conftest.py), so workers share nothing.
+# WORKERS=0 runs it in this process only.
+WORKERS ?= auto
+
+test: install ## run every test: unit (Pulumi mocks, handler) and integration (embedded emulator), in parallel
+	$(RUN) pytest -n $(WORKERS)
 
 unit: install ## unit tests only
 	$(RUN) pytest tests/unit

@@ -59,7 +59,12 @@ def test_the_bench_command_passes_record_only_when_asked(monkeypatch: pytest.Mon
     from streamops.cli import bench as bench_cli
 
     calls: list[list[str]] = []
-    monkeypatch.setattr(bench_cli, "run_script", lambda name, argv: calls.append(argv) or 0)
+
+    def run_script(name: str, argv: list[str]) -> int:
+        calls.append(argv)
+        return 0
+
+    monkeypatch.setattr(bench_cli, "run_script", run_script)
     assert CliRunner().invoke(bench_cli.app, []).exit_code == 0
     assert CliRunner().invoke(bench_cli.app, ["--record"]).exit_code == 0
     assert [argv[1:] for argv in calls] == [

@@ -87,7 +87,7 @@ def test_resources_lists_the_program_tree_with_the_settings_that_matter() -> Non
     result = runner.invoke(app, ["resources", "--stack", "dev", "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    by_type = {}
+    by_type: dict[str, list[dict]] = {}
     for resource in document["resources"]:
         by_type.setdefault(resource["type"], []).append(resource)
     (table,) = by_type["aws:dynamodb/table:Table"]
