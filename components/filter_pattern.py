@@ -2,8 +2,8 @@
 and `filter test`.
 
 A pattern is parsed once (`parse`) into typed rules, refusing what AWS refuses with the
-path inside the pattern; `FilterSet.evaluate` then matches stream records the way Lambda
-does and, for a miss, names the first key that failed and why. DynamoDB's own rules (only
+path inside the pattern; components/filter_matcher.py then matches stream records the way
+Lambda does and, for a miss, names the first key that failed and why. DynamoDB's own rules (only
 the `dynamodb` key, typed image values, no numeric operators) live in
 `components/filter_pattern_dynamodb.py`.
 
@@ -153,6 +153,11 @@ def join(prefix: str, key: str) -> str:
     return f"{prefix}{key}" if key.startswith("[") else f"{prefix}.{key}"
 
 
+def as_json(value: Any) -> str:
+    """JSON text for a message; never raises (a non-JSON value shows as its repr)."""
+    return json.dumps(value, default=repr)
+
+
 def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -244,13 +249,13 @@ def _parse_object(
                 any_of.extend(nested.any_of)
         elif isinstance(value, list):
             matchers = _parse_alternatives(value, here, problems)
-            written = json.dumps(value, separators=(",", ":"))
+            written = json.dumps(value, separators=(",", ":"), default=repr)
             fields.append(Field(".".join(path), here, matchers, written))
         else:
             problems.append(
                 Problem(
                     here,
-                    f"must be a list of values to match (e.g. [{json.dumps(value)}]) or an "
+                    f"must be a list of values to match (e.g. [{as_json(value)}]) or an "
                     f"object of nested keys, got {value!r}",
                 )
             )
@@ -262,7 +267,11 @@ def _parse_or(
 ) -> tuple[Pattern, ...]:
     if not isinstance(value, list) or len(value) < 2:
         problems.append(
-            Problem(where, f"must be a list of at least two sub-patterns (objects), got {value!r}")
+            Problem(
+                where,
+                "must be a list of at least two sub-patterns (objects); otherwise AWS takes "
+                f"it for a field named $or, which no record has (got {value!r})",
+            )
         )
         return ()
     branches = []
@@ -317,7 +326,10 @@ def _finite(value: Any, where: str, what: str, problems: list[Problem]) -> bool:
 def _parse_operator(item: dict[str, Any], where: str, problems: list[Problem]) -> Matcher | None:
     if len(item) != 1:
         problems.append(
-            Problem(where, f"an operator object holds exactly one operator, got {sorted(item)}")
+            Problem(
+                where,
+                f"an operator object holds exactly one operator, got {sorted(map(str, item))}",
+            )
         )
         return None
     ((name, operand),) = item.items()
@@ -399,6 +411,11 @@ def _parse_anything_but(operand: Any, where: str, problems: list[Problem]) -> Ma
             return None
         if is_number(value) and not _finite(value, where, "anything-but", problems):
             return None
+    if len({isinstance(value, str) for value in values}) > 1:
+        problems.append(
+            Problem(where, f"anything-but takes all strings or all numbers, got {values!r}")
+        )
+        return None
     return AnythingBut(tuple(values))
 
 
@@ -437,166 +454,3 @@ def _parse_numeric(operand: Any, where: str, problems: list[Problem]) -> Matcher
         return Numeric(tuple(bounds))
     problems.append(Problem(where, message))
     return None
-
-
-# --- matching ----------------------------------------------------------------------------
-Membership = tuple[tuple[int, int], ...]  # (array id, element index) for each enclosing array
-Leaves = dict[str, list[tuple[Any, Membership]]]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One pattern against one record: matched, or the first key that failed and why."""
-
-    matched: bool
-    key: str | None = None  # the failing key as written in the pattern
-    reason: str | None = None
-
-
-def leaves_of(record: Any) -> Leaves:
-    """Every leaf of a record by dotted path (iterative: any depth, any JSON value)."""
-    leaves: Leaves = {}
-    arrays = 0
-    stack: list[tuple[tuple[str, ...], Any, Membership]] = [((), record, ())]
-    while stack:
-        segments, value, membership = stack.pop()
-        if isinstance(value, dict):
-            for key, inner in reversed(list(value.items())):
-                stack.append(((*segments, str(key)), inner, membership))
-        elif isinstance(value, list | tuple):
-            arrays += 1
-            for index in reversed(range(len(value))):
-                stack.append((segments, value[index], (*membership, (arrays, index))))
-        else:
-            leaves.setdefault(".".join(segments), []).append((value, membership))
-    return leaves
-
-
-def accepts(matcher: Matcher, value: Any) -> bool:
-    """Whether one alternative accepts one leaf value (never raises)."""
-    if isinstance(matcher, Exists):
-        return matcher.present
-    if isinstance(matcher, Equals):
-        return same(matcher.value, value)
-    if isinstance(matcher, AnythingBut):
-        return not any(same(excluded, value) for excluded in matcher.values)
-    if isinstance(matcher, Numeric):
-        return is_number(value) and all(_compare(op, float(value), b) for op, b in matcher.bounds)
-    if not isinstance(value, str):
-        return False
-    if isinstance(matcher, Prefix):
-        return value.startswith(matcher.text)
-    if isinstance(matcher, Suffix):
-        return value.endswith(matcher.text)
-    return value.casefold() == matcher.text.casefold()
-
-
-def same(expected: Any, actual: Any) -> bool:
-    """Exact equality by JSON type; numbers by their text, so 300 is not 300.0."""
-    if expected is None or isinstance(expected, bool | str):
-        return type(actual) is type(expected) and actual == expected
-    return is_number(actual) and repr(actual) == repr(expected)
-
-
-def _compare(operator: str, value: float, bound: float) -> bool:
-    if operator == "=":
-        return value == bound
-    if operator == "<":
-        return value < bound
-    if operator == "<=":
-        return value <= bound
-    if operator == ">":
-        return value > bound
-    return value >= bound
-
-
-def match(pattern: Pattern, record: Any, leaves: Leaves | None = None) -> Verdict:
-    """Whether the record matches; for a miss, the failure of the closest alternative."""
-    leaves = leaves_of(record) if leaves is None else leaves
-    best: tuple[int, Verdict] | None = None
-    for fields in pattern.conjunctions():
-        progress, verdict = _match_fields(fields, leaves)
-        if verdict.matched:
-            return verdict
-        if best is None or progress > best[0]:
-            best = (progress, verdict)
-    return best[1] if best else Verdict(True)
-
-
-def _match_fields(fields: tuple[Field, ...], leaves: Leaves) -> tuple[int, Verdict]:
-    options: list[tuple[Field, list[Membership]]] = []
-    for index, field in enumerate(fields):
-        found = leaves.get(field.path, [])
-        chosen = {m for value, m in found if any(accepts(x, value) for x in field.matchers)}
-        if not found and any(isinstance(x, Exists) and not x.present for x in field.matchers):
-            chosen.add(())
-        if not chosen:
-            return index, Verdict(False, field.where, _why(field, found, leaves))
-        options.append((field, sorted(chosen)))
-    if _consistent(sorted(options, key=lambda option: len(option[1])), {}):
-        return len(fields), Verdict(True)
-    keys = ", ".join(field.where for field, _ in options)
-    return len(fields), Verdict(
-        False,
-        options[-1][0].where,
-        f"each of {keys} matches, but in different elements of the same array",
-    )
-
-
-def _consistent(options: list[tuple[Field, list[Membership]]], bound: dict[int, int]) -> bool:
-    """Whether one leaf per field can be chosen with the same element of each shared array."""
-    if not options:
-        return True
-    (_, memberships), rest = options[0], options[1:]
-    for membership in memberships:
-        if all(bound.get(array, index) == index for array, index in membership):
-            added = {array: index for array, index in membership if array not in bound}
-            bound.update(added)
-            if _consistent(rest, bound):
-                return True
-            for array in added:
-                del bound[array]
-    return False
-
-
-def _why(field: Field, found: list[tuple[Any, Membership]], leaves: Leaves) -> str:
-    if not found:
-        if any(path.startswith(field.path + ".") for path in leaves):
-            return (
-                f"the record holds an object or array at {field.path}, not a leaf value; "
-                f"filters match leaves only, so {field.written} cannot match there"
-            )
-        if any(isinstance(x, Exists) and x.present for x in field.matchers):
-            return f"{field.path} is not in the record (exists: true needs it)"
-        return f"{field.path} is not in the record"
-    values = ", ".join(_show(value) for value, _ in found[:5])
-    if (
-        any(isinstance(x, Exists) and not x.present for x in field.matchers)
-        and len(field.matchers) == 1
-    ):
-        return f"the record has {field.path} ({values}); exists: false needs it absent"
-    return f"{field.path} is {values}, which matches none of {field.written}"
-
-
-def _show(value: Any) -> str:
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-class FilterSet:
-    """A trigger's patterns, parsed once. No patterns: every record passes."""
-
-    def __init__(self, patterns: Sequence[Pattern]):
-        self.patterns = tuple(patterns)
-
-    def evaluate(self, record: Any) -> list[Verdict]:
-        leaves = leaves_of(record)
-        return [match(pattern, record, leaves) for pattern in self.patterns]
-
-    def passes(self, record: Any) -> bool:
-        if not self.patterns:
-            return True
-        leaves = leaves_of(record)
-        return any(match(pattern, record, leaves).matched for pattern in self.patterns)

@@ -25,6 +25,7 @@ from components.filter_pattern import (
     OR_KEY,
     PatternError,
     Problem,
+    as_json,
     check,
     is_number,
     join,
@@ -185,7 +186,7 @@ def _attribute_level(name: str, value: Any, where: str, problems: list[Problem],
     if isinstance(value, dict):
         _each(value, where, _typed_level, problems, key)
     elif isinstance(value, list):
-        example = json.dumps({name: {"S": value}})
+        example = as_json({name: {"S": value}})
         problems.append(
             Problem(
                 where,
@@ -240,9 +241,9 @@ def _leaf_values(values: list[Any], where: str, kind: str | None, problems: list
 def _wrong_type(kind: str, item: Any, value: Any) -> str | None:
     if LEAF_TYPES[kind] is bool:
         if isinstance(item, dict) and set(item) & {"prefix", "suffix", "equals-ignore-case"}:
-            return f"a {kind} value is true or false, so {json.dumps(item)} never matches it"
+            return f"a {kind} value is true or false, so {as_json(item)} never matches it"
         if isinstance(value, str) or is_number(value):
-            return f"a {kind} value is true or false, so {json.dumps(value)} never matches"
+            return f"a {kind} value is true or false, so {as_json(value)} never matches"
         return None
     if is_number(value):
         why = (
@@ -253,5 +254,5 @@ def _wrong_type(kind: str, item: Any, value: Any) -> str | None:
         text = json.dumps(str(value))
         return f"{value!r} is a JSON number, but {why}, so it never matches: write {text}"
     if isinstance(value, bool):
-        return f"{kind} values are strings in the record, so {json.dumps(value)} never matches"
+        return f"{kind} values are strings in the record, so {as_json(value)} never matches"
     return None

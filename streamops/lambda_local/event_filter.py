@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from components.filter_pattern import FilterSet, PatternError, load
+from components.filter_matcher import FilterSet
+from components.filter_pattern import PatternError, load
 from components.filter_pattern_dynamodb import parse_dynamodb
 
 
