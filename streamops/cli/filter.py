@@ -101,8 +101,11 @@ def _run(
         raise BadInput("give either a RECORD (file or -) or --item, not both")
     configured = filter_tester.stack_patterns(stack) if stack else None
     view = view_type or (configured.view_type if configured else filter_tester.DEFAULT_VIEW)
-    patterns = filter_tester.given_pattern(_text(pattern, "--pattern"), view) if pattern else configured
-    assert patterns is not None
+    if pattern:
+        patterns = filter_tester.given_pattern(_text(pattern, "--pattern"), view)
+    else:
+        assert configured is not None
+        patterns = configured
     if item is not None:
         old = (
             filter_tester.read_item(_text(old_item, "--old-item"), "--old-item")
