@@ -144,22 +144,23 @@ def _consistent(options: list[tuple[Field, list[Membership]]], bound: dict[int, 
 
 
 def _why(field: Field, found: list[tuple[Any, Membership]], leaves: Leaves) -> str:
+    """Why no leaf at the field's path satisfies it (the path itself is the verdict's key)."""
     if not found:
         if any(path.startswith(field.path + ".") for path in leaves):
             return (
-                f"the record holds an object or array at {field.path}, not a leaf value; "
-                f"filters match leaves only, so {field.written} cannot match there"
+                "the record holds an object or array here, not a leaf value; filters match "
+                f"leaves only, so {field.written} cannot match"
             )
         if any(isinstance(x, Exists) and x.present for x in field.matchers):
-            return f"{field.path} is not in the record (exists: true needs it)"
-        return f"{field.path} is not in the record"
+            return "not in the record (exists: true needs it)"
+        return "not in the record"
     values = ", ".join(as_json(value) for value, _ in found[:5])
     if (
         any(isinstance(x, Exists) and not x.present for x in field.matchers)
         and len(field.matchers) == 1
     ):
-        return f"the record has {field.path} ({values}); exists: false needs it absent"
-    return f"{field.path} is {values}, which matches none of {field.written}"
+        return f"the record has {values} here; exists: false needs it absent"
+    return f"the record has {values}, which matches none of {field.written}"
 
 
 class FilterSet:

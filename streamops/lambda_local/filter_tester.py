@@ -193,7 +193,7 @@ def describe(outcome: Outcome) -> list[str]:
         if verdict.matched:
             lines.append("  matches")
         else:
-            lines.append(f"  no match: {verdict.key}: {verdict.reason}")
+            lines.append(f"  no match at {verdict.key}: {verdict.reason}")
     lines.append(
         "=> delivered to the function"
         if outcome.matched

@@ -297,6 +297,10 @@ CASES: list[tuple[str, dict[str, Any], Any, bool]] = [
     # "For numbers, Lambda also uses string representation": 300 and 300.0 differ.
     (LAMBDA, {"Price": [300]}, {"Price": 300.0}, False),
     (LAMBDA + " (derived)", {"Price": [300]}, {"Price": 300}, True),
+    # JSON literals compare by type: true is not 1, "true" is not true.
+    (RULER + " (derived)", {"flag": [1]}, {"flag": True}, False),
+    (RULER + " (derived)", {"flag": ["true"]}, {"flag": True}, False),
+    (RULER + " (derived)", {"flag": [True]}, {"flag": True}, True),
     # --- event-ruler README on its sample event -----------------------------------------
     (
         RULER,
@@ -511,27 +515,26 @@ def test_a_record_passes_when_any_pattern_matches_and_always_without_patterns() 
             {"dynamodb": {"NewImage": {"AccountManager": {"S": ["Terry Whitlock"]}}}},
             CUSTOMER,
             "dynamodb.NewImage.AccountManager.S",
-            'dynamodb.NewImage.AccountManager.S is "Pat Candella", which matches none of '
-            '["Terry Whitlock"]',
+            'the record has "Pat Candella", which matches none of ["Terry Whitlock"]',
         ),
         (
             {"dynamodb": {"OldImage": {"AccountManager": {"S": ["Pat Candella"]}}}},
             CUSTOMER,
             "dynamodb.OldImage.AccountManager.S",
-            "dynamodb.OldImage.AccountManager.S is not in the record",
+            "not in the record",
         ),
         (
             {"person": {"address": [{"exists": True}]}},
             PERSON,
             "person.address",
-            "the record holds an object or array at person.address, not a leaf value; filters "
-            'match leaves only, so [{"exists":true}] cannot match there',
+            "the record holds an object or array here, not a leaf value; filters match leaves "
+            'only, so [{"exists":true}] cannot match',
         ),
         (
             {"ProductName": [{"exists": False}]},
             {"ProductName": "Widget"},
             "ProductName",
-            'the record has ProductName ("Widget"); exists: false needs it absent',
+            'the record has "Widget" here; exists: false needs it absent',
         ),
         (
             {"employees": {"firstName": ["Anna"], "lastName": ["Jones"]}},
