@@ -549,8 +549,10 @@ TRIGGER_KEYS = (
         list,
         [],
         allowed="0-5 patterns, each at most 4096 characters of JSON",
-        doc="Up to 5 Lambda event filter patterns (objects); records matching none are "
-        "skipped without invoking. Field names are checked against the record shape.",
+        doc="Up to 5 Lambda event filter patterns on the record's `dynamodb` key (the only "
+        "key a DynamoDB mapping filters on); records matching none are skipped without "
+        "invoking. Refused before deploy: what AWS refuses and what can never match a "
+        "stream record (README, Filter patterns; test one with `filter test`).",
     ),
     Key("enabled", bool, True, doc="Pause (false) or resume the mapping without deleting it."),
 )

@@ -164,3 +164,42 @@ def test_an_item_is_wrapped_as_its_view_type_records_it(
     assert set(record["dynamodb"]) & {"NewImage", "OldImage"} == images
     assert record["dynamodb"]["Keys"] == {"PK": {"S": "USER#u1"}, "SK": {"S": "ORDER#o1001"}}
     assert (record["eventName"], record["dynamodb"]["StreamViewType"]) == (event, view)
+
+
+KEEP_ONLY = {  # the README's "keeping one kind of change" table
+    "INSERT": '{"dynamodb": {"OldImage": {"PK": {"S": [{"exists": false}]}}}}',
+    "REMOVE": '{"dynamodb": {"NewImage": {"PK": {"S": [{"exists": false}]}}}}',
+    "MODIFY": '{"dynamodb": {"OldImage": {"PK": {"S": [{"exists": true}]}}, '
+    '"NewImage": {"PK": {"S": [{"exists": true}]}}}}',
+}
+TTL_CANDIDATES = (
+    '{"dynamodb": {"NewImage": {"PK": {"S": [{"exists": false}]}}, '
+    '"OldImage": {"expires_at": {"N": [{"exists": true}]}}}}'
+)
+
+
+@pytest.mark.parametrize("kept", sorted(KEEP_ONLY))
+def test_the_readme_keep_only_patterns_keep_exactly_their_kind(kept: str) -> None:
+    assert f"`{KEEP_ONLY[kept]}`" in (ROOT / "README.md").read_text()
+    patterns = filter_tester.given_pattern(KEEP_ONLY[kept], "NEW_AND_OLD_IMAGES")
+    item, old = json.loads(order("paid")), json.loads(order("pending"))
+    for event in ("INSERT", "MODIFY", "REMOVE"):
+        record = filter_tester.stream_record(
+            item, event, "NEW_AND_OLD_IMAGES", old if event == "MODIFY" else None
+        )
+        assert filter_tester.evaluate(patterns, record).matched is (event == kept), event
+
+
+def test_the_readme_ttl_pattern_keeps_removes_of_items_with_the_ttl_attribute() -> None:
+    assert f"`{TTL_CANDIDATES}`" in (ROOT / "README.md").read_text()
+    patterns = filter_tester.given_pattern(TTL_CANDIDATES, "NEW_AND_OLD_IMAGES")
+    session = {"PK": {"S": "SESSION#s1"}, "SK": {"S": "SESSION"}, "expires_at": {"N": "1700000000"}}
+    user = json.loads(order("paid"))
+    removed = filter_tester.stream_record(session, "REMOVE", "NEW_AND_OLD_IMAGES")
+    assert filter_tester.evaluate(patterns, removed).matched
+    assert not filter_tester.evaluate(
+        patterns, filter_tester.stream_record(user, "REMOVE", "NEW_AND_OLD_IMAGES")
+    ).matched
+    assert not filter_tester.evaluate(
+        patterns, filter_tester.stream_record(session, "INSERT", "NEW_AND_OLD_IMAGES")
+    ).matched
