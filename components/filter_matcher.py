@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from components.filter_pattern import (
@@ -65,7 +66,7 @@ def accepts(matcher: Matcher, value: Any) -> bool:
     if isinstance(matcher, AnythingBut):
         return not any(same(excluded, value) for excluded in matcher.values)
     if isinstance(matcher, Numeric):
-        return is_number(value) and all(_compare(op, float(value), b) for op, b in matcher.bounds)
+        return is_number(value) and all(_compare(op, value, b) for op, b in matcher.bounds)
     if not isinstance(value, str):
         return False
     if isinstance(matcher, Prefix):
@@ -83,6 +84,7 @@ def same(expected: Any, actual: Any) -> bool:
 
 
 def _compare(operator: str, value: float, bound: float) -> bool:
+    # Python compares an int with a float exactly, however large the int.
     if operator == "=":
         return value == bound
     if operator == "<":
@@ -98,13 +100,19 @@ def match(pattern: Pattern, record: Any, leaves: Leaves | None = None) -> Verdic
     """Whether the record matches; for a miss, the failure of the closest alternative."""
     leaves = leaves_of(record) if leaves is None else leaves
     best: tuple[int, Verdict] | None = None
-    for fields in pattern.conjunctions():
+    for fields in _conjunctions(pattern):
         progress, verdict = _match_fields(fields, leaves)
         if verdict.matched:
             return verdict
         if best is None or progress > best[0]:
             best = (progress, verdict)
     return best[1] if best else Verdict(True)
+
+
+@lru_cache(maxsize=256)
+def _conjunctions(pattern: Pattern) -> list[tuple[Field, ...]]:
+    """A pattern's `$or`s multiplied out, once per pattern (the runner matches many records)."""
+    return pattern.conjunctions()
 
 
 def _match_fields(fields: tuple[Field, ...], leaves: Leaves) -> tuple[int, Verdict]:

@@ -550,3 +550,13 @@ def test_a_miss_names_the_first_failing_key_and_why(
 ) -> None:
     verdict = match(parse(pattern), record)
     assert (verdict.matched, verdict.key, verdict.reason) == (False, key, reason)
+
+
+@pytest.mark.parametrize(
+    "value", [10**400, -(10**400), float("nan"), float("inf"), b"\x00", object()]
+)
+def test_numeric_and_text_operators_take_any_leaf_without_raising(value: Any) -> None:
+    greater = match(parse({"a": [{"numeric": [">", 1]}]}), {"a": value}).matched
+    assert greater is (value == 10**400 or value == float("inf"))
+    assert not match(parse({"a": [{"prefix": "x"}]}), {"a": value}).matched
+    assert match(parse({"a": [{"anything-but": [1]}]}), {"a": value}).matched
