@@ -269,3 +269,18 @@ def test_every_problem_of_a_pattern_is_reported_at_once() -> None:
         "dynamodb.NewImage.status",
         "dynamodb.NewImage.n.N",
     ]
+
+
+def test_an_image_named_inside_an_or_branch_must_be_carried_by_the_view() -> None:
+    pattern = {
+        "$or": [
+            {"dynamodb": {"OldImage": {"status": {"S": ["paid"]}}}},
+            {"dynamodb": {"Keys": {"PK": {"S": [{"prefix": "USER#"}]}}}},
+        ]
+    }
+    with pytest.raises(ConfigError) as error:
+        parse_config(
+            raw(table={"streamViewType": "NEW_IMAGE"}, trigger={"filterPatterns": [pattern]}),
+            "dev",
+        )
+    assert "trigger.filterPatterns filters on dynamodb.OldImage" in str(error.value)
