@@ -31,16 +31,16 @@ def main() -> None:
 
 
 def _text(value: str, what: str) -> str:
-    """Inline JSON, `-` (stdin) or a file path (`@path` or a path that exists)."""
+    """Inline JSON, `-` (stdin), or a file (`@path` or a plain path)."""
     if value == "-":
         return sys.stdin.read()
-    path = Path(value[1:] if value.startswith("@") else value)
-    if value.startswith("@") or (not value.lstrip().startswith(("{", "[")) and path.exists()):
-        try:
-            return path.read_text()
-        except OSError as error:
-            raise BadInput(f"{what}: cannot read {path}: {error}") from error
-    return value
+    if value.lstrip().startswith(("{", "[")):
+        return value
+    path = Path(value.removeprefix("@"))
+    try:
+        return path.read_text()
+    except OSError as error:
+        raise BadInput(f"{what}: cannot read {path} ({error.strerror or error})") from error
 
 
 @app.command("test")

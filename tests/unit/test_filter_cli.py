@@ -136,6 +136,7 @@ def test_a_stack_without_patterns_delivers_every_record() -> None:
         ),
         (["--stack", "nope", "--item", order("paid")], "no stack 'nope'"),
         (["--pattern", INSERTS_ONLY, "-"], "the record is not JSON"),
+        (["--pattern", INSERTS_ONLY, "missing.json"], "RECORD: cannot read missing.json"),
     ],
 )
 def test_bad_input_exits_2_and_says_why(args: list[str], message: str) -> None:
