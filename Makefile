@@ -10,7 +10,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs bench policy-venv plan doctor local redrive resources
+.PHONY: help install test unit lint format docs bench policy-venv plan doctor local redrive resources filter-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -82,3 +82,12 @@ PLAN_OPTIONS = $(if $(PEAK),--peak="$(PEAK)") $(if $(ITEM_BYTES),--item-bytes="$
 
 plan: install ## monthly cost and capacity at a write rate: make plan STACK=dev WRITES=5/s [PEAK=50/s]
 	$(RUN) streamops plan --stack="$(STACK)" --writes="$(WRITES)" $(strip $(PLAN_OPTIONS)) $(ARGS)
+
+# make filter-test: STACK (its patterns) or PATTERN (JSON or @file), and RECORD (file or -)
+# or ITEM (DynamoDB JSON or @file) with EVENT=INSERT|MODIFY|REMOVE and OLD_ITEM; JSON=1.
+FILTER_TEST_OPTIONS = $(if $(STACK),--stack="$(STACK)") $(if $(PATTERN),--pattern='$(PATTERN)') \
+	$(if $(ITEM),--item='$(ITEM)') $(if $(EVENT),--event-name="$(EVENT)") \
+	$(if $(OLD_ITEM),--old-item='$(OLD_ITEM)') $(if $(JSON),--json) $(RECORD)
+
+filter-test: install ## does a record pass the trigger's filters: make filter-test STACK=dev ITEM=@item.json [EVENT=MODIFY OLD_ITEM=@old.json]
+	$(RUN) streamops filter test $(strip $(FILTER_TEST_OPTIONS))

@@ -24,6 +24,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from components import filter_pattern_dynamodb
+from components.filter_pattern import join as join_pattern_path
+
 PROJECT = "dynamodb-stream-processor"
 
 # ---------------------------------------------------------------------------------------
@@ -105,26 +108,6 @@ ALARM_ITERATOR_AGE_THRESHOLD_MS = (1, STREAM_RETENTION_SECONDS * 1000)
 # An address SNS will accept for the `email` protocol: one @, no spaces, a dotted domain.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-# Fields a DynamoDB stream record offers to event filter patterns. A pattern naming any
-# other field matches nothing, so the trigger would silently drop every record.
-FILTERABLE_RECORD_FIELDS = {
-    "awsRegion": None,
-    "eventID": None,
-    "eventName": None,
-    "eventSource": None,
-    "eventSourceARN": None,
-    "eventVersion": None,
-    "userIdentity": None,
-    "dynamodb": {
-        "ApproximateCreationDateTime",
-        "Keys",
-        "NewImage",
-        "OldImage",
-        "SequenceNumber",
-        "SizeBytes",
-        "StreamViewType",
-    },
-}
 # Which stream views carry which image.
 VIEWS_WITH_IMAGE = {
     "OldImage": ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"),
@@ -193,8 +176,7 @@ class TriggerConfig:
         """The stream images ("OldImage"/"NewImage") the filter patterns look at."""
         needed: set[str] = set()
         for pattern in self.filter_patterns:
-            dynamodb = json.loads(pattern).get("dynamodb", {})
-            needed.update(image for image in VIEWS_WITH_IMAGE if image in dynamodb)
+            needed |= filter_pattern_dynamodb.images_referenced(json.loads(pattern))
         return needed
 
 
@@ -567,8 +549,10 @@ TRIGGER_KEYS = (
         list,
         [],
         allowed="0-5 patterns, each at most 4096 characters of JSON",
-        doc="Up to 5 Lambda event filter patterns (objects); records matching none are "
-        "skipped without invoking. Field names are checked against the record shape.",
+        doc="Up to 5 Lambda event filter patterns on the record's `dynamodb` key (the only "
+        "key a DynamoDB mapping filters on); records matching none are skipped without "
+        "invoking. Refused before deploy: what AWS refuses and what can never match a "
+        "stream record (README, Filter patterns; test one with `filter test`).",
     ),
     Key("enabled", bool, True, doc="Pause (false) or resume the mapping without deleting it."),
 )
@@ -807,34 +791,11 @@ def _check_filter_pattern(path: str, pattern: Any, problems: _Problems) -> str |
         problems.add(
             path, f"must be at most {MAX_FILTER_PATTERN_CHARS} characters as JSON (got {len(text)})"
         )
-    for top, value in pattern.items():
-        if top not in FILTERABLE_RECORD_FIELDS:
-            fields = ", ".join(FILTERABLE_RECORD_FIELDS)
-            problems.add(
-                f"{path}.{top}",
-                f"is not a field of a DynamoDB stream record (one of {fields}); "
-                "a pattern on it would filter out every record",
-            )
-            continue
-        nested = FILTERABLE_RECORD_FIELDS[top]
-        if nested and isinstance(value, dict):
-            for inner in sorted(set(value) - nested):
-                problems.add(
-                    f"{path}.{top}.{inner}",
-                    f"is not a field of the record's `dynamodb` object (one of "
-                    f"{', '.join(sorted(nested))}); a pattern on it would filter out every record",
-                )
-        _check_pattern_leaves(f"{path}.{top}", value, problems)
+    # One model with the local runner and `filter test` (components/filter_pattern*.py):
+    # refused here is what AWS refuses, or what could never match a stream record.
+    for problem in filter_pattern_dynamodb.problems_of(pattern, HASH_KEY):
+        problems.add(join_pattern_path(path, problem.path) + ":", problem.message)
     return text
-
-
-def _check_pattern_leaves(path: str, value: Any, problems: _Problems) -> None:
-    """Event filter leaves are arrays of values or matchers; anything else is rejected by AWS."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            _check_pattern_leaves(f"{path}.{key}", inner, problems)
-    elif not isinstance(value, list) or not value:
-        problems.add(path, f"must be a non-empty list of values to match (got {value!r})")
 
 
 def _parse_trigger(raw: Any, problems: _Problems) -> TriggerConfig | None:

@@ -12,7 +12,7 @@ from types import ModuleType
 
 import typer
 
-from streamops.cli import bench, doctor, local, plan, redrive, resources
+from streamops.cli import bench, doctor, filter, local, plan, redrive, resources
 
 app = typer.Typer(
     name="streamops",
@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, ModuleType] = {
     "redrive": redrive,
     "plan": plan,
     "bench": bench,
+    "filter": filter,
 }
 
 

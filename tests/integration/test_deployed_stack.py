@@ -98,7 +98,7 @@ def test_every_check_runs_and_passes(deployed: DeployedStack) -> None:
 
 
 FILTERS = [
-    {"eventName": ["INSERT", "MODIFY"]},
+    {"dynamodb": {"NewImage": {"PK": {"S": [{"exists": True}]}}}},
     {"dynamodb": {"NewImage": {"status": {"S": ["x"]}}}},
 ]
 

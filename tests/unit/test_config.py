@@ -141,8 +141,8 @@ def test_config_objects_are_frozen():
         ),
         ({"function": {"name": 42}}, f"{P}:function.name must be a string (got 42)"),
         (
-            {"trigger": {"filterPatterns": {"eventName": ["INSERT"]}}},
-            f"{P}:trigger.filterPatterns must be a list (got {{'eventName': ['INSERT']}})",
+            {"trigger": {"filterPatterns": {"dynamodb": {"Keys": {}}}}},
+            f"{P}:trigger.filterPatterns must be a list (got {{'dynamodb': {{'Keys': {{}}}}}})",
         ),
         # bad enum
         (
@@ -274,22 +274,38 @@ def test_every_problem_is_reported_at_once():
 
 # --- filter patterns --------------------------------------------------------------------
 def test_filter_patterns_are_stored_as_compact_json():
-    config = parse_config(
-        raw(trigger={"filterPatterns": [{"eventName": ["INSERT", "MODIFY"]}]}), "dev"
+    pattern = {"dynamodb": {"NewImage": {"status": {"S": ["PAID", "SHIPPED"]}}}}
+    config = parse_config(raw(trigger={"filterPatterns": [pattern]}), "dev")
+    assert config.trigger.filter_patterns == (
+        '{"dynamodb":{"NewImage":{"status":{"S":["PAID","SHIPPED"]}}}}',
     )
-    assert config.trigger.filter_patterns == ('{"eventName":["INSERT","MODIFY"]}',)
+
+
+ONLY_DYNAMODB = "DynamoDB event source mappings only support filtering on the `dynamodb` key"
 
 
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
-        ({"eventname": ["INSERT"]}, "trigger.filterPatterns[0].eventname is not a field"),
-        ({"dynamodb": {"NewImages": {}}}, "trigger.filterPatterns[0].dynamodb.NewImages is not"),
-        ({"eventName": "INSERT"}, "trigger.filterPatterns[0].eventName must be a non-empty list"),
+        ({"eventName": ["INSERT"]}, f"trigger.filterPatterns[0].eventName: {ONLY_DYNAMODB}"),
+        ({"eventname": ["INSERT"]}, f"trigger.filterPatterns[0].eventname: {ONLY_DYNAMODB}"),
+        (
+            {"dynamodb": {"NewImages": {"x": {"S": ["a"]}}}},
+            "trigger.filterPatterns[0].dynamodb.NewImages: is not a field of the record's",
+        ),
+        (
+            {"dynamodb": {"Keys": {"PK": {"S": "USER#1"}}}},
+            "trigger.filterPatterns[0].dynamodb.Keys.PK.S: must be a list of values to match",
+        ),
+        (
+            {"dynamodb": {"NewImage": {"price": {"N": [{"numeric": [">", 1, ">", 2]}]}}}},
+            "trigger.filterPatterns[0].dynamodb.NewImage.price.N: numeric takes at most one "
+            "lower bound",
+        ),
         ({}, "trigger.filterPatterns[0] must be a non-empty object"),
         ("eventName", "trigger.filterPatterns[0] must be a non-empty object"),
         (
-            {"eventName": ["x" * 5000]},
+            {"dynamodb": {"Keys": {"PK": {"S": ["x" * 5000]}}}},
             "trigger.filterPatterns[0] must be at most 4096 characters as JSON",
         ),
     ],
@@ -299,8 +315,18 @@ def test_bad_filter_pattern(pattern, expected):
     assert any(problem.startswith(f"{P}:{expected}") for problem in problems), problems
 
 
+def test_a_refused_pattern_stops_the_config_with_every_problem_at_its_index():
+    good = {"dynamodb": {"Keys": {"PK": {"S": [{"prefix": "ORDER#"}]}}}}
+    bad = {"dynamodb": {"NewImage": {"status": ["active"], "price": {"N": [12.5]}}}}
+    problems = problems_of(trigger={"filterPatterns": [good, bad]})
+    assert [problem.split(":")[1] for problem in problems] == [
+        "trigger.filterPatterns[1].dynamodb.NewImage.status",
+        "trigger.filterPatterns[1].dynamodb.NewImage.price.N",
+    ]
+
+
 def test_at_most_five_filters():
-    patterns = [{"eventName": [name]} for name in ("A", "B", "C", "D", "E", "F")]
+    patterns = [{"dynamodb": {"Keys": {"PK": {"S": [name]}}}} for name in "ABCDEF"]
     problems = problems_of(trigger={"filterPatterns": patterns})
     assert f"{P}:trigger.filterPatterns may hold at most 5 patterns (got 6)" in problems
 

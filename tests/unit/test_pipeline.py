@@ -183,10 +183,10 @@ KEY_TO_INPUT = [
     (
         "trigger",
         "filterPatterns",
-        [{"eventName": ["INSERT"]}],
+        [{"dynamodb": {"OldImage": {"PK": {"S": [{"exists": False}]}}}}],
         MAPPING,
         "filterCriteria.filters.0.pattern",
-        '{"eventName":["INSERT"]}',
+        '{"dynamodb":{"OldImage":{"PK":{"S":[{"exists":false}]}}}}',
     ),
     (
         "trigger",

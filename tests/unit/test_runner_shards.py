@@ -116,17 +116,22 @@ def test_records_matching_no_filter_pattern_are_never_delivered_but_counted() ->
         "only",
         None,
         [
-            record(1, "USER#1"),
-            record(2, "USER#1", event="MODIFY"),
-            record(3, "PRODUCT#1"),
-            record(4, "USER#2", event="REMOVE"),
+            record(1, "USER#1", status={"S": "PAID"}),
+            record(2, "USER#1", event="MODIFY", status={"S": "NEW"}),
+            record(3, "PRODUCT#1", status={"S": "PAID"}),
+            record(4, "USER#2", event="REMOVE", status={"S": "REFUND"}),
         ],
     )
     patterns = (
         json.dumps(
-            {"eventName": ["INSERT"], "dynamodb": {"Keys": {"PK": {"S": [{"prefix": "USER#"}]}}}}
+            {
+                "dynamodb": {
+                    "Keys": {"PK": {"S": [{"prefix": "USER#"}]}},
+                    "NewImage": {"status": {"S": ["PAID"]}},
+                }
+            }
         ),
-        json.dumps({"eventName": ["REMOVE"]}),
+        json.dumps({"dynamodb": {"NewImage": {"status": {"S": ["REFUND"]}}}}),
     )
     runner, recorder, _ = runner_for(FakeStreams([shard]), filter_patterns=patterns)
 
@@ -137,8 +142,10 @@ def test_records_matching_no_filter_pattern_are_never_delivered_but_counted() ->
 
 
 def test_an_unsupported_filter_operator_is_refused_by_name() -> None:
-    pattern = json.dumps({"eventName": [{"wildcard": "IN*"}]})
-    with pytest.raises(UnsupportedFilter, match=r"filterPatterns\[0\]\.eventName.*wildcard"):
+    pattern = json.dumps({"dynamodb": {"Keys": {"PK": {"S": [{"wildcard": "USER*"}]}}}})
+    with pytest.raises(
+        UnsupportedFilter, match=r"filterPatterns\[0\]\.dynamodb\.Keys\.PK\.S: 'wildcard'"
+    ):
         runner_for(FakeStreams([]), filter_patterns=(pattern,))
 
 
