@@ -10,7 +10,8 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs bench policy-venv plan doctor local redrive
+.PHONY: help install test unit lint format docs bench policy-venv plan doctor local redrive \
+	graph-golden
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -71,3 +72,6 @@ PLAN_OPTIONS = $(if $(PEAK),--peak="$(PEAK)") $(if $(ITEM_BYTES),--item-bytes="$
 
 plan: install ## monthly cost and capacity at a write rate: make plan STACK=dev WRITES=5/s [PEAK=50/s]
 	$(RUN) python -m streamops.planner.command --stack="$(STACK)" --writes="$(WRITES)" $(strip $(PLAN_OPTIONS))
+
+graph-golden: install ## regenerate the dev/prod resource-graph golden files (only when a resource change is intended; review the diff)
+	$(RUN) python -m tests.support.graph --write
