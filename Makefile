@@ -11,7 +11,7 @@ endif
 RUN := $(UV) run --frozen --no-sync
 
 .PHONY: help install test unit lint format docs bench policy-venv plan doctor local redrive \
-	graph-golden
+	graph-golden package-schema
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -75,3 +75,6 @@ plan: install ## monthly cost and capacity at a write rate: make plan STACK=dev 
 
 graph-golden: install ## regenerate the dev/prod resource-graph golden files (only when a resource change is intended; review the diff)
 	$(RUN) python -m tests.support.graph --write
+
+package-schema: install ## regenerate components/pipeline_args.py (from components/config.py) and docs/package-schema.json
+	$(RUN) python -m streamops.package_schema --write
