@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from components.config import PROJECT, ConfigError, StackConfig, parse_config
+from components.config import PROJECT, SECTIONS, ConfigError, StackConfig, parse_config
 
 STACK_KEY_PREFIX = f"{PROJECT}:"
 
@@ -55,3 +55,28 @@ def pipeline_config(component: str, args: Mapping[str, Any]) -> StackConfig:
         )
     except ConfigError as error:
         raise PipelineInputError(component, error.problems) from None
+
+
+INTEGER_KEYS = {
+    section: {key.name for key in keys if key.kind is int}
+    for section, (_required, keys) in SECTIONS.items()
+}
+
+
+def whole_numbers_as_integers(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs with each integer key's whole-number float as an int (256.0 -> 256).
+
+    For values that crossed the wire (components/package.py): numbers travel as doubles.
+    Anything else (10.5, a string) is left as it is for parse_config to report.
+    """
+    fixed = dict(inputs)
+    for section, names in INTEGER_KEYS.items():
+        values = fixed.get(section)
+        if isinstance(values, dict):
+            fixed[section] = {
+                name: int(value)
+                if name in names and isinstance(value, float) and value.is_integer()
+                else value
+                for name, value in values.items()
+            }
+    return fixed

@@ -20,7 +20,7 @@ from typing import Any
 
 import pulumi
 
-from streamops.program import ROOT, run_program
+from streamops.program import ROOT, ProgramRun, run_program
 from tests.support.fake_aws import FakeAws
 from tests.support.stacks import stack_config
 
@@ -35,7 +35,11 @@ def golden_path(stack: str) -> Path:
 
 def stack_graph(stack: str) -> dict[str, Any]:
     """Every registration of Pulumi.<stack>.yaml's program, sorted by URN, and its outputs."""
-    run = run_program(FakeAws(), stack_config(stack), stack)
+    return graph_of(run_program(FakeAws(), stack_config(stack), stack))
+
+
+def graph_of(run: ProgramRun) -> dict[str, Any]:
+    """A run's registrations, sorted by URN, and its outputs, as JSON-ready values."""
     resources = [
         {
             "urn": resource.urn,
