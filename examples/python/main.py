@@ -6,9 +6,9 @@ exhausted batches go to an encrypted SNS topic, and on-call is paged by the alar
 
 Python programs can use the component class directly (no SDK generation): the inputs
 are the stack configuration sections, as plain dicts checked by components/config.py.
-Run from a checkout of this repository (README, "Use it from your own Pulumi program"):
+Run from this folder of a checkout, in the repository's environment (README.md here):
 
-    PYTHONPATH=../.. pulumi up
+    source ../../.venv/bin/activate && PYTHONPATH=../.. pulumi up
 
 tests/unit/test_package.py runs this file under Pulumi mocks.
 """

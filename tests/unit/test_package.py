@@ -187,7 +187,10 @@ def over_the_wire(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def construct(
-    inputs: dict[str, Any], mocks: FakeAws | None = None, name: str = "pipeline"
+    inputs: dict[str, Any],
+    mocks: FakeAws | None = None,
+    name: str = "pipeline",
+    preview: bool = False,
 ) -> tuple[ProgramRun, dict[str, Any]]:
     """ComponentProvider.construct (what the plugin's Construct RPC calls) under mocks.
 
@@ -197,7 +200,7 @@ def construct(
     mocks = mocks or FakeAws()
     run = ProgramRun()
     pulumi.runtime.set_mocks(
-        mocks, project=PROJECT, stack="dev", preview=False, monitor=RecordingMonitor(mocks, run)
+        mocks, project=PROJECT, stack="dev", preview=preview, monitor=RecordingMonitor(mocks, run)
     )
     pulumi.runtime.set_all_config({"aws:region": REGION})
     state: dict[str, Any] = {}
@@ -219,6 +222,14 @@ def test_construct_with_the_dev_sections_registers_the_dev_graph():
     golden = json.loads(golden_path("dev").read_text())
     assert graph_of(run)["resources"] == golden["resources"]
     assert state == golden["outputs"]
+
+
+def test_construct_in_a_preview_registers_the_same_resources():
+    """`pulumi preview` from another language: the inputs are plain values, known before
+    any resource exists, so the preview plans the whole graph and validates it."""
+    run, _ = construct(raw_config("dev"), preview=True)
+    golden = json.loads(golden_path("dev").read_text())
+    assert sorted(r.urn for r in run.resources) == [r["urn"] for r in golden["resources"]]
 
 
 def test_construct_turns_wire_numbers_back_into_integers():
