@@ -10,7 +10,8 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test unit lint format docs bench policy-venv plan doctor local redrive resources filter-test
+.PHONY: help install test unit lint format docs bench policy-venv plan doctor local redrive \
+	resources filter-test graph-golden package-schema
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -91,3 +92,9 @@ FILTER_TEST_OPTIONS = $(if $(STACK),--stack="$(STACK)") $(if $(PATTERN),--patter
 
 filter-test: install ## does a record pass the trigger's filters: make filter-test STACK=dev ITEM=@item.json [EVENT=MODIFY OLD_ITEM=@old.json]
 	$(RUN) streamops filter test $(strip $(FILTER_TEST_OPTIONS))
+
+graph-golden: install ## regenerate the dev/prod resource-graph golden files (only when a resource change is intended; review the diff)
+	$(RUN) python -m tests.support.graph --write
+
+package-schema: install ## regenerate components/pipeline_args.py (from components/config.py) and docs/package-schema.json
+	$(RUN) python -m streamops.package_schema --write

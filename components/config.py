@@ -1024,10 +1024,20 @@ def parse_stack_config(config_map: Mapping[str, Any], stack: str) -> StackConfig
 
 
 def load_config() -> StackConfig:
-    """Read this stack's configuration through Pulumi and validate it.
+    """Read this stack's configuration through Pulumi and validate it."""
+    import pulumi
 
-    Objects are read with `require_object`/`get_object`; every key present under the
-    project namespace is also listed, so a misspelt top-level key is reported too.
+    return parse_config(
+        read_config_sections(), pulumi.get_stack(), region=pulumi.Config("aws").get("region")
+    )
+
+
+def read_config_sections() -> dict[str, Any]:
+    """This stack's objects under the project namespace, by name, unvalidated (what
+    parse_config takes, and the same document as StreamPipeline's inputs).
+
+    Objects are read with `get_object`; every key present under the project namespace is
+    listed, so a misspelt top-level key is read too and parse_config reports it.
     """
     import pulumi
     from pulumi.runtime import config as runtime_config
@@ -1040,8 +1050,7 @@ def load_config() -> StackConfig:
     }
     # Missing required sections are reported by parse_config, together with every other
     # problem, rather than by require_object's one-at-a-time ConfigMissingError.
-    raw: dict[str, Any] = {key: _read_object(config, key) for key in present}
-    return parse_config(raw, pulumi.get_stack(), region=pulumi.Config("aws").get("region"))
+    return {key: _read_object(config, key) for key in present}
 
 
 def _read_object(config: Any, key: str) -> Any:
