@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import filter_pattern_dynamodb
-from components.filter_pattern import join as join_pattern_path
+from components.filters import dynamodb as filter_pattern_dynamodb
+from components.filters.pattern import join as join_pattern_path
 
 PROJECT = "dynamodb-stream-processor"
 
@@ -791,7 +791,7 @@ def _check_filter_pattern(path: str, pattern: Any, problems: _Problems) -> str |
         problems.add(
             path, f"must be at most {MAX_FILTER_PATTERN_CHARS} characters as JSON (got {len(text)})"
         )
-    # One model with the local runner and `filter test` (components/filter_pattern*.py):
+    # One model with the local runner and `filter test` (components/filters/):
     # refused here is what AWS refuses, or what could never match a stream record.
     for problem in filter_pattern_dynamodb.problems_of(pattern, HASH_KEY):
         problems.add(join_pattern_path(path, problem.path) + ":", problem.message)

@@ -85,7 +85,7 @@ class TriggerSettings(TypedDict):
     destinationRetentionDays: NotRequired[int]
     """How long the failure queue keeps messages (SQS only). Allowed: 1 to 14. Default: `14`."""
     filterPatterns: NotRequired[list[dict[str, Any]]]
-    """Up to 5 Lambda event filter patterns (objects); records matching none are skipped without invoking. Field names are checked against the record shape. Allowed: 0-5 patterns, each at most 4096 characters of JSON. Default: `[]`."""
+    """Up to 5 Lambda event filter patterns on the record's `dynamodb` key (the only key a DynamoDB mapping filters on); records matching none are skipped without invoking. Refused before deploy: what AWS refuses and what can never match a stream record (README, Filter patterns; test one with `filter test`). Allowed: 0-5 patterns, each at most 4096 characters of JSON. Default: `[]`."""
     enabled: NotRequired[bool]
     """Pause (false) or resume the mapping without deleting it. Allowed: `true` | `false`. Default: `true`."""
 

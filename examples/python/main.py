@@ -32,8 +32,9 @@ pipeline = StreamPipeline(
             "batchSize": 50,
             "maxBatchingWindowSeconds": 1,
             "onFailure": "sns",
-            # Lambda event filtering: only new orders invoke the function.
-            "filterPatterns": [{"eventName": ["INSERT"]}],
+            # Only new orders invoke the function (no old image: an INSERT); DynamoDB
+            # mappings filter on the record's `dynamodb` key only.
+            "filterPatterns": [{"dynamodb": {"OldImage": {"PK": {"S": [{"exists": False}]}}}}],
         },
         alarms={"durationThresholdMs": 40000, "emails": ["oncall@example.com"]},
         tags={"team": "orders", "environment": pulumi.get_stack()},

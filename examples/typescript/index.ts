@@ -25,8 +25,9 @@ const orders = new dsp.StreamPipeline("orders", {
         maxBatchingWindowSeconds: 1,
         retryAttempts: 5,
         maxRecordAgeSeconds: 21600,
-        // Only new and changed orders invoke the function (Lambda event filtering).
-        filterPatterns: [{ eventName: ["INSERT", "MODIFY"] }],
+        // Only new and changed orders invoke the function (a new image exists): DynamoDB
+        // mappings filter on the record's `dynamodb` key only.
+        filterPatterns: [{ dynamodb: { NewImage: { PK: { S: [{ exists: true }] } } } }],
     },
     alarms: {
         durationThresholdMs: 40000,

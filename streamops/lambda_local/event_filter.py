@@ -6,7 +6,7 @@ none of them before invoking (they are checkpointed, never delivered). A local r
 ignored the patterns would show invocations AWS never makes.
 
 The patterns are parsed and matched by the one model the config check also uses
-(components/filter_pattern.py, with the DynamoDB rules of filter_pattern_dynamodb.py);
+(components/filters/pattern.py, with the DynamoDB rules of components/filters/dynamodb.py);
 this adapter only keeps the runner's and redrive's interface.
 """
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from components.filter_matcher import FilterSet
-from components.filter_pattern import PatternError, load
-from components.filter_pattern_dynamodb import parse_dynamodb
+from components.filters.dynamodb import parse_dynamodb
+from components.filters.matcher import FilterSet
+from components.filters.pattern import PatternError, load
 
 
 class UnsupportedFilter(ValueError):

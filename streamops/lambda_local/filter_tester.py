@@ -3,7 +3,7 @@ record matches, and for a miss the first key that failed and why.
 
 Lambda has no API to test a filter pattern; a pattern that matches nothing silently drops
 every record. This evaluates with the same model the config check and the local runner
-use (components/filter_pattern*.py, components/filter_matcher.py). The record is a stream
+use (components/filter_pattern*.py, components/filters/matcher.py). The record is a stream
 record as Lambda delivers it, or an item in DynamoDB JSON wrapped as the record an
 INSERT / MODIFY / REMOVE of it produces under the stack's stream view type.
 """
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config import HASH_KEY, RANGE_KEY, ConfigError, parse_stack_config
-from components.filter_matcher import FilterSet, Verdict
-from components.filter_pattern import PatternError, load
-from components.filter_pattern_dynamodb import parse_dynamodb
+from components.filters.dynamodb import parse_dynamodb
+from components.filters.matcher import FilterSet, Verdict
+from components.filters.pattern import PatternError, load
 from streamops.program import load_stack_config
 
 EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")

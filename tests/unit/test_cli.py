@@ -32,10 +32,20 @@ def command_paths() -> list[list[str]]:
 
 
 def test_every_subcommand_of_the_issue_is_mounted() -> None:
-    assert sorted(SUBCOMMANDS) == ["bench", "doctor", "local", "plan", "redrive", "resources"]
+    assert sorted(SUBCOMMANDS) == [
+        "bench",
+        "doctor",
+        "filter",
+        "local",
+        "plan",
+        "redrive",
+        "resources",
+    ]
     assert sorted(" ".join(path) for path in command_paths()) == [
         "bench",
         "doctor",
+        "filter",
+        "filter test",
         "local",
         "plan",
         "redrive",

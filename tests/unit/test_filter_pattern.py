@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from components.filter_matcher import FilterSet, match
-from components.filter_pattern import parse
-from components.filter_pattern_dynamodb import parse_dynamodb
+from components.filters.dynamodb import parse_dynamodb
+from components.filters.matcher import FilterSet, match
+from components.filters.pattern import parse
 
 LAMBDA, DDB, RULER, EB = "LAMBDA", "DDB", "RULER", "EB"
 

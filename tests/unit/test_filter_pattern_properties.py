@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.filter_matcher import FilterSet, Membership, leaves_of, match
-from components.filter_pattern import check, parse
-from components.filter_pattern_dynamodb import problems_of
+from components.filters.dynamodb import problems_of
+from components.filters.matcher import FilterSet, Membership, leaves_of, match
+from components.filters.pattern import check, parse
 
 KEYS = st.text(alphabet="abcdefgXYZ_-#", min_size=1, max_size=4)
 SCALARS = st.one_of(

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, parse_config
-from components.filter_pattern import PatternError, load, parse
-from components.filter_pattern_dynamodb import parse_dynamodb, problems_of
+from components.filters.dynamodb import parse_dynamodb, problems_of
+from components.filters.pattern import PatternError, load, parse
 from streamops.lambda_local.event_filter import RecordFilter, UnsupportedFilter
 from tests.unit.test_config import raw
 

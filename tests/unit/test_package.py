@@ -358,7 +358,12 @@ def test_python_example_runs_under_mocks():
     mapping = run.one("aws:lambda/eventSourceMapping:EventSourceMapping")
     assert mapping.inputs["eventSourceArn"] == EXISTING_ORDERS["orders"]["streamArn"]
     assert mapping.inputs["filterCriteria"]["filters"] == [
-        {"pattern": json.dumps({"eventName": ["INSERT"]}, separators=(",", ":"))}
+        {
+            "pattern": json.dumps(
+                {"dynamodb": {"OldImage": {"PK": {"S": [{"exists": False}]}}}},
+                separators=(",", ":"),
+            )
+        }
     ]
     failure_topic = run.outputs["failureDestinationArn"]
     assert mapping.inputs["destinationConfig"]["onFailure"]["destinationArn"] == failure_topic

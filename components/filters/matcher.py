@@ -1,4 +1,4 @@
-"""Matching stream records against parsed filter patterns (components/filter_pattern.py)
+"""Matching stream records against parsed filter patterns (components/filters/pattern.py)
 the way Lambda does: leaves by dotted path, any alternative of every key, one branch of each
 `$or`, and keys inside elements of the same array held by the same element. For a miss, the
 verdict names the first key that failed and why. Never raises, whatever the record holds.
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from components.filter_pattern import (
+from components.filters.pattern import (
     AnythingBut,
     Equals,
     Exists,

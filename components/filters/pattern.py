@@ -2,10 +2,10 @@
 and `filter test`.
 
 A pattern is parsed once (`parse`) into typed rules, refusing what AWS refuses with the
-path inside the pattern; components/filter_matcher.py then matches stream records the way
+path inside the pattern; components/filters/matcher.py then matches stream records the way
 Lambda does and, for a miss, names the first key that failed and why. DynamoDB's own rules (only
 the `dynamodb` key, typed image values, no numeric operators) live in
-`components/filter_pattern_dynamodb.py`.
+`components/filters/dynamodb.py`.
 
 Semantics (Lambda guide, "Control which events Lambda sends to your function", which
 defers to EventBridge's event patterns; see tests/fixtures/shared/reference/aws-facts.md):

@@ -1,5 +1,5 @@
 """What a DynamoDB event source mapping can filter on: the rules on top of the pattern
-grammar (components/filter_pattern.py) that the config check and `filter test` apply.
+grammar (components/filters/pattern.py) that the config check and `filter test` apply.
 
 From the Lambda guide, "Using event filtering with a DynamoDB event source" (read
 2026-12-01; quoted in tests/fixtures/shared/reference/aws-facts.md):
@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from components.filter_pattern import (
+from components.filters.pattern import (
     OR_KEY,
     PatternError,
     Problem,
@@ -31,7 +31,7 @@ from components.filter_pattern import (
     join,
     parse,
 )
-from components.filter_pattern import Pattern as Pattern
+from components.filters.pattern import Pattern as Pattern
 
 RECORD_KEY = "dynamodb"
 STREAM_RECORD_FIELDS = (
