@@ -177,8 +177,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
 
 def _probe_with_local_mapping(stack: DeployedStack) -> list[Finding]:
     """The probe on the emulator: the local stream runner processes while it waits."""
-    runner = local_mapping(stack)
-    return run_probe(stack, pump=runner.step)
+    with local_mapping(stack) as runner:
+        return run_probe(stack, pump=runner.step)
 
 
 def _entry() -> Any:  # pragma: no cover - process entry point

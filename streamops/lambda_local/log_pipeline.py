@@ -18,7 +18,13 @@ system level, so they are sent), ``platform.runtimeDone`` is DEBUG.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from components.config import FunctionConfig
 
 # Application log levels, most verbose first (components.config.LOG_LEVELS order).
 APPLICATION_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
@@ -78,3 +84,67 @@ def passes_system_level(record_type: str, configured: str = DEFAULT_LEVEL) -> bo
     """Whether Lambda sends a ``platform.*`` record at the configured system log level."""
     level = PLATFORM_RECORD_LEVELS.get(record_type, DEFAULT_LEVEL)
     return SYSTEM_LEVELS.index(level) >= SYSTEM_LEVELS.index(configured)
+
+
+# --------------------------------------------------------------------------- system records
+# Lambda's JSON-format system records (developer guide, "Telemetry API" event schema
+# reference: platform.initStart, platform.start, platform.report), as written to the
+# function's log group.
+
+
+def iso_time(seconds: float) -> str:
+    moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _record(kind: str, record: dict[str, Any], seconds: float | None = None) -> str:
+    moment = time.time() if seconds is None else seconds
+    return json.dumps({"time": iso_time(moment), "type": kind, "record": record})
+
+
+def platform_init_start(config: FunctionConfig, seconds: float | None = None) -> str:
+    return _record(
+        "platform.initStart",
+        {
+            "initializationType": "on-demand",
+            "phase": "init",
+            "runtimeVersion": f"{config.runtime} (local awslambdaric)",
+            "functionName": config.name,
+            "functionVersion": "$LATEST",
+        },
+        seconds,
+    )
+
+
+def platform_start(request_id: str, function_arn: str, seconds: float | None = None) -> str:
+    return _record(
+        "platform.start",
+        {"requestId": request_id, "functionArn": function_arn, "version": "$LATEST"},
+        seconds,
+    )
+
+
+def platform_report(
+    request_id: str,
+    *,
+    duration_ms: float,
+    billed_ms: int,
+    memory_mb: int,
+    max_memory_mb: int,
+    init_ms: float | None,
+    status: str,
+    error_type: str | None = None,
+    seconds: float | None = None,
+) -> str:
+    metrics: dict[str, Any] = {
+        "durationMs": round(duration_ms, 3),
+        "billedDurationMs": billed_ms,
+        "memorySizeMB": memory_mb,
+        "maxMemoryUsedMB": max_memory_mb,
+    }
+    if init_ms is not None:
+        metrics["initDurationMs"] = round(init_ms, 3)
+    record: dict[str, Any] = {"requestId": request_id, "metrics": metrics, "status": status}
+    if error_type:
+        record["errorType"] = error_type
+    return _record("platform.report", record, seconds)
