@@ -530,14 +530,27 @@ def test_log_bytes_are_measured_from_the_handler():
     assert info.emf_line > 500  # 9 metric names, their values, the namespace and dimension
 
 
-def test_the_log_formatter_writes_the_lambda_runtime_keys():
+def test_log_bytes_are_counted_as_the_lambda_runtime_formats_the_line():
     import logging
+
+    from awslambdaric.lambda_runtime_log_utils import JsonFormatter
 
     record = logging.LogRecord("stream_processor", logging.INFO, "", 0, "hi %s", ("x",), None)
     record.sequenceNumber = "42"
-    line = json.loads(measure.LambdaJsonFormatter().format(record))
-    assert list(line) == ["timestamp", "level", "message", "logger", "requestId", "sequenceNumber"]
-    assert line["message"] == "hi x" and line["level"] == "INFO"
+    counter = measure._ByteCounter()
+    counter.emit(record)
+    line = JsonFormatter().format(record)  # the runtime's own line, with the request id set
+    assert counter.bytes == len(line.encode()) and line.endswith("\n")
+    document = json.loads(line)
+    assert list(document) == [
+        "timestamp",
+        "level",
+        "message",
+        "logger",
+        "requestId",
+        "sequenceNumber",
+    ]
+    assert document["requestId"] == measure.SAMPLE_REQUEST_ID
 
 
 # --------------------------------------------------------------------------- the CLI
