@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 def log_group_documents(deployment: Deployment) -> list[dict[str, Any]]:
     logs = deployment.aws("logs")
     group = deployment.outputs["logGroupName"]
-    documents = []
+    documents: list[dict[str, Any]] = []
     for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
         events = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])
         documents.extend(json.loads(event["message"]) for event in events["events"])
