@@ -57,7 +57,9 @@ def function_archive(
     files = sorted(path for path in source.glob("*.py") if path.is_file())
     if not any(path.name == "handler.py" for path in files):
         raise FileNotFoundError(f"{source}/handler.py is missing: nothing to deploy")
-    assets: dict[str, pulumi.FileAsset] = {path.name: pulumi.FileAsset(str(path)) for path in files}
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
+        path.name: pulumi.FileAsset(str(path)) for path in files
+    }
     if runtime is not None:
         compiled = function_bytecode(files, runtime, build_dir)
         if compiled is None:

@@ -89,6 +89,7 @@ def test_the_package_ships_hash_checked_bytecode_for_each_module(tmp_path: Path)
     assert {f"__pycache__/{name}.{tag}.pyc" for name in modules} <= set(archive.assets)
     for name in modules:
         asset = archive.assets[f"__pycache__/{name}.{tag}.pyc"]
+        assert isinstance(asset, pulumi.FileAsset)
         flags = int.from_bytes(Path(asset.path).read_bytes()[4:8], "little")
         assert flags == 0b11, "not a checked hash-based pyc (PEP 552)"
 
