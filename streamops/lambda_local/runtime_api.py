@@ -106,6 +106,12 @@ def _handler_class(api: RuntimeApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # the runtime client keeps its connection open
 
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the runtime's process ended (its environment was closed)
+
         def log_message(self, format: str, *args: Any) -> None:
             return  # the runtime's requests are not the function's logs
 
