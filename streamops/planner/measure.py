@@ -32,6 +32,7 @@ from streamops.planner.errors import PlanError
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_RESULTS = ROOT / "bench" / "results.json"
+COLD_START_RESULTS = ROOT / "bench" / "cold_start.json"  # bench/bench_cold_start.py
 
 EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 # Lambda's application log levels -> the Python level the runtime sets on the root logger.
@@ -113,6 +114,29 @@ def handler_cost(log_level: str, path: Path = BENCH_RESULTS) -> HandlerCost:
         raise PlanError(f"{path} has no positive handler.{key}: run `make bench` to measure")
     machine = f"python {results.get('python', '?')} on {results.get('machine', '?')}"
     return HandlerCost(float(value), f"handler.{key}", machine, str(results.get("note", "")))
+
+
+@dataclass(frozen=True)
+class InitCost:
+    """The INIT phase of one cold start, as measured (median) by bench/bench_cold_start.py
+    in an awslambdaric execution environment on this machine."""
+
+    init_ms: float
+    machine: str
+
+
+def init_cost(path: Path = COLD_START_RESULTS) -> InitCost:
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise PlanError(
+            f"cannot read {path} ({error}): run bench/bench_cold_start.py to measure"
+        ) from error
+    value = (results.get("init_ms") or {}).get("handler") if isinstance(results, dict) else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise PlanError(f"{path} has no positive init_ms.handler: run bench/bench_cold_start.py")
+    machine = f"python {results.get('python', '?')} on {results.get('machine', '?')}"
+    return InitCost(float(value), machine)
 
 
 # --------------------------------------------------------------------------- log volume
