@@ -13,19 +13,11 @@ import handler
 import pytest
 import quarantine
 import routes
-from function_helpers import FUNCTION_DIR, FakeSender, stream_record
+from function_helpers import FUNCTION_DIR, FakeContext, FakeSender, stream_record
 from records import TTL_PRINCIPAL, is_ttl_identity
 from settings import Settings
 
-ONE_BODY_BUDGET_MS = quarantine.SEND_WORST_CASE_MS + handler.QUARANTINE_MARGIN_MS
-
-
-class FrozenContext:
-    def __init__(self, remaining_ms: int) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+ONE_BODY_BUDGET_MS = quarantine.SEND_WORST_CASE_MS + handler.QUARANTINE_MARGIN_MS  # 28 s
 
 
 def status_change(seq: str, pk: str = "ORDER#1") -> dict[str, Any]:
@@ -103,7 +95,7 @@ def test_a_poison_record_without_a_sequence_number_is_tried_even_when_time_is_sh
     sender = FakeSender()
     run = run_batch(
         {"Records": [good, unidentified]},
-        context=FrozenContext(ONE_BODY_BUDGET_MS - 1),  # less than the budget
+        context=FakeContext(ONE_BODY_BUDGET_MS - 1),  # less than the budget
         sender=sender,
     )
     # It cannot be reported, so deferring it would fail the whole batch (again and again
@@ -118,7 +110,7 @@ def test_a_short_time_still_defers_a_poison_record_that_can_be_reported(run_batc
     bad["eventName"] = "UPSERT"
     sender = FakeSender()
     run = run_batch(
-        {"Records": [good, bad]}, context=FrozenContext(ONE_BODY_BUDGET_MS - 1), sender=sender
+        {"Records": [good, bad]}, context=FakeContext(ONE_BODY_BUDGET_MS - 1), sender=sender
     )
     assert run.failures == ["200"] and sender.batches == []
 
@@ -154,10 +146,10 @@ def test_the_budget_boundary_exactly_enough_time_is_enough(run_batch: Any) -> No
     bad["eventName"] = "UPSERT"
     at_budget, below = FakeSender(), FakeSender()
     exact = run_batch(
-        {"Records": [good, bad]}, context=FrozenContext(ONE_BODY_BUDGET_MS), sender=at_budget
+        {"Records": [good, bad]}, context=FakeContext(ONE_BODY_BUDGET_MS), sender=at_budget
     )
     short = run_batch(
-        {"Records": [good, bad]}, context=FrozenContext(ONE_BODY_BUDGET_MS - 1), sender=below
+        {"Records": [good, bad]}, context=FakeContext(ONE_BODY_BUDGET_MS - 1), sender=below
     )
     assert ONE_BODY_BUDGET_MS == 28_000 == handler.quarantine_budget_ms(1)
     assert exact.failures == [] and len(at_budget.batches) == 1
