@@ -46,6 +46,7 @@ from streamops.lambda_local.environment import (
     Run,
 )
 from streamops.lambda_local.log_pipeline import (
+    level_passes,
     passes_application_level,
     passes_system_level,
     platform_init_start,
@@ -288,10 +289,7 @@ class ProcessFunction:
         """The application log filter: a runtime frame by its level, any other line by
         what it says (a JSON object with a level and a timestamp, else INFO)."""
         if frame_level is not None:
-            return passes_application_level(
-                {"level": frame_level, "timestamp": "1970-01-01T00:00:00Z"},
-                self.config.log_level,
-            )
+            return level_passes(frame_level, self.config.log_level)
         try:
             document = json.loads(message)
         except ValueError:

@@ -76,7 +76,15 @@ def application_level(document: object) -> str:
 
 def passes_application_level(document: object, configured: str) -> bool:
     """Whether Lambda sends an application line at the configured application log level."""
-    level = application_level(document)
+    return level_passes(application_level(document), configured)
+
+
+def level_passes(level: str, configured: str) -> bool:
+    """Whether an application level (Lambda's or Python's name) is at or above the
+    configured one; the runtime's log frames carry their level in the frame type."""
+    level = _ALIASES.get(level, level)
+    if level not in APPLICATION_LEVELS:
+        level = DEFAULT_LEVEL
     return APPLICATION_LEVELS.index(level) >= APPLICATION_LEVELS.index(configured)
 
 
