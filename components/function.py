@@ -13,6 +13,9 @@ The log group is created before the function so retention applies from the first
 from __future__ import annotations
 
 import json
+import py_compile
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,12 +49,58 @@ ENV_DESTINATION = "FAILURE_DESTINATION"
 ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
 
 
-def function_archive(source: Path = FUNCTION_SOURCE) -> pulumi.AssetArchive:
-    """The function's own .py files only: no tests, caches or repo files in the zip."""
+def function_archive(
+    source: Path = FUNCTION_SOURCE, runtime: str | None = None, build_dir: Path | None = None
+) -> pulumi.AssetArchive:
+    """The function's own .py files only (no tests, caches or repo files), plus their
+    bytecode when ``runtime`` is this interpreter's Python (see ``function_bytecode``)."""
     files = sorted(path for path in source.glob("*.py") if path.is_file())
     if not any(path.name == "handler.py" for path in files):
         raise FileNotFoundError(f"{source}/handler.py is missing: nothing to deploy")
-    return pulumi.AssetArchive({path.name: pulumi.FileAsset(str(path)) for path in files})
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
+        path.name: pulumi.FileAsset(str(path)) for path in files
+    }
+    if runtime is not None:
+        compiled = function_bytecode(files, runtime, build_dir)
+        if compiled is None:
+            pulumi.log.warn(
+                f"{runtime} function packaged as source only: this is Python "
+                f"{sys.version_info.major}.{sys.version_info.minor}, so its bytecode would not "
+                f"load there; every cold start compiles the source (the package directory is "
+                f"read-only in Lambda). Deploy with {runtime} to ship bytecode."
+            )
+        else:
+            assets.update(compiled)
+    return pulumi.AssetArchive(assets)
+
+
+def function_bytecode(
+    files: list[Path], runtime: str, build_dir: Path | None = None
+) -> dict[str, pulumi.FileAsset] | None:
+    """``__pycache__/<module>.<tag>.pyc`` for each file, or None when ``runtime`` is not
+    this interpreter's version (bytecode is version-specific).
+
+    Why: Lambda's package directory is read-only, so Python cannot cache what it compiles
+    and compiles every module on every cold start. Shipped bytecode is validated by the
+    source's hash (PEP 552), not by file times, which a zip need not keep: a stale .pyc is
+    never used, and a matching one always is."""
+    if runtime != f"python{sys.version_info.major}.{sys.version_info.minor}":
+        return None
+    out = build_dir or Path(tempfile.mkdtemp(prefix="stream-processor-bytecode-"))
+    compiled: dict[str, pulumi.FileAsset] = {}
+    for path in files:
+        name = f"__pycache__/{path.stem}.{sys.implementation.cache_tag}.pyc"
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        py_compile.compile(
+            str(path),
+            cfile=str(target),
+            dfile=path.name,
+            doraise=True,
+            invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+        )
+        compiled[name] = pulumi.FileAsset(str(target))
+    return compiled
 
 
 @dataclass
@@ -167,7 +216,7 @@ class StreamFunction(pulumi.ComponentResource):
             runtime=config.runtime,
             architectures=[config.architecture],
             handler=HANDLER,
-            code=function_archive(),
+            code=function_archive(runtime=config.runtime),
             memory_size=config.memory_mb,
             timeout=config.timeout_seconds,
             reserved_concurrent_executions=config.reserved_concurrency,

@@ -16,8 +16,12 @@ Why it is shaped this way (the event source mapping always has ReportBatchItemFa
   reported as failed rather than risking the invocation's timeout (which would retry the
   whole batch and send earlier quarantined records again). Lambda redelivers it first, in
   a fresh invocation with the full timeout, where it is tried whatever the time left.
+  A poison record without a usable sequence number cannot be reported, so it is never
+  deferred: it is tried like a first record, whatever the time left.
 - A poison record that also lacks a usable sequence number, when it cannot be quarantined,
   has no identifier to report: the invocation raises, so Lambda retries the whole batch.
+- What routes count (StatusChanges, PriceChanges) joins the invocation's counts only once
+  the record settled: a record that then fails or is quarantined is not counted.
 - Per-record lines are INFO; whether INFO is on is checked once per invocation
   (``Invocation.verbose``), so at the production level (WARN) they cost nothing. At INFO a
   record's lines are ONE entry, written after its routes ran (``Invocation.flush_notes``),
@@ -94,13 +98,19 @@ def process_event(
     environment) and where the EMF line goes (instead of stdout)."""
     settings = Settings.from_env() if settings is None else settings
     counts = metrics.new_counts()
+    # Routes count into the record's own counts; they join the invocation's only once the
+    # record settled (every route ran): a record that then raises is retried or quarantined
+    # and would otherwise be counted again on each attempt.
     inv = routes.Invocation(
-        verbose=log.isEnabledFor(logging.INFO), counts=counts, logger=log, context=context
+        verbose=log.isEnabledFor(logging.INFO),
+        counts=metrics.new_counts(),
+        logger=log,
+        context=context,
     )
     try:
         records = _records_of(event)
         failures = _process(
-            records, routes.ROUTER if router is None else router, inv, settings, sender
+            records, routes.ROUTER if router is None else router, inv, settings, sender, counts
         )
     finally:
         metrics.emit(
@@ -134,8 +144,9 @@ def _process(
     inv: routes.Invocation,
     settings: Settings,
     sender: quarantine.Sender | None,
+    counts: dict[str, int],
 ) -> list[dict[str, str]]:
-    counts = inv.counts
+    pending = inv.counts  # the current record's counts from its routes
     verbose = inv.verbose
     table = router.plan_table(verbose)
     shared = router.shared_plans(verbose)
@@ -201,7 +212,9 @@ def _process(
                     route(change, inv)
                 if verbose:
                     inv.flush_notes()
+                _settle(pending, counts)
         except PoisonRecordError as exc:
+            _settle(pending, None)
             if verbose:
                 inv.flush_notes()
             if _quarantine(record, exc.reason, position, settings, sender, inv.context):
@@ -210,6 +223,7 @@ def _process(
             failed_at, failed_sequence = position, _sequence_number_of(record)
             break
         except Exception as exc:
+            _settle(pending, None)
             if verbose:
                 inv.flush_notes()
             failed_at, failed_sequence = position, _sequence_number_of(record)
@@ -264,6 +278,16 @@ def _process(
         extra={"sequenceNumber": failed_sequence},
     )
     return [{"itemIdentifier": failed_sequence}]
+
+
+def _settle(pending: dict[str, int], counts: dict[str, int] | None) -> None:
+    """Add a record's route counts to the invocation's (``counts``), or drop them (None),
+    and zero them for the next record."""
+    for name, value in pending.items():
+        if value:
+            if counts is not None:
+                counts[name] += value
+            pending[name] = 0
 
 
 def _sequence_number_of(record: Any) -> str | None:
@@ -322,7 +346,13 @@ def _quarantine(
             return False
     try:
         bodies = quarantine.build_messages(record, reason, function_name=settings.function_name)
-        if position and _time_is_short(context, len(bodies), position, ids):
+        # Deferring is reporting: a record without a sequence number cannot be reported,
+        # so it is tried like a first record (deferring it would fail the whole batch).
+        if (
+            position
+            and ids["sequenceNumber"]
+            and _time_is_short(context, len(bodies), position, ids)
+        ):
             return False
         sender(bodies)
     except Exception as exc:

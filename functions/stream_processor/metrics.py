@@ -44,15 +44,23 @@ DIMENSION_FUNCTION_NAME = "FunctionName"
 UNIT = "Count"
 
 # With the JSON log format Lambda filters stdout lines by their "level" field, and a line
-# without one counts as INFO: at WARN (the production level) an EMF line without a level
-# would be dropped before CloudWatch extracts its metrics. The line therefore carries the
-# configured level when that is above INFO, so it always passes (EMF ignores extra keys).
+# with no valid level, OR no valid RFC 3339 "timestamp", counts as INFO (developer guide,
+# "Log-level filtering"): at WARN (the production level) such an EMF line would be dropped
+# before CloudWatch extracts its metrics. The line therefore carries the configured level
+# when that is above INFO, and a timestamp, so it always passes (EMF ignores extra keys).
 _LEVELS_ABOVE_INFO = ("WARN", "ERROR", "FATAL")
 
 
 def line_level(configured: str | None) -> str:
     """The "level" the EMF line needs to pass Lambda's filter at the configured level."""
     return configured if configured in _LEVELS_ABOVE_INFO else "INFO"
+
+
+def rfc3339(timestamp_ms: int) -> str:
+    """``timestamp_ms`` (epoch ms) as RFC 3339 UTC with milliseconds, e.g.
+    ``2026-12-01T20:41:07.123Z`` (time.strftime: datetime is not imported, cold start)."""
+    seconds, millis = divmod(timestamp_ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 def new_counts() -> dict[str, int]:
@@ -69,10 +77,13 @@ def emf_document(
     timestamp_ms: int | None = None,
     level: str = "INFO",
 ) -> dict[str, Any]:
+    if timestamp_ms is None:
+        timestamp_ms = int(time.time() * 1000)
     document: dict[str, Any] = {
+        "timestamp": rfc3339(timestamp_ms),
         "level": level,
         "_aws": {
-            "Timestamp": int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
+            "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [
                 {
                     "Namespace": namespace,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 
 from metrics import PRICE_CHANGES, STATUS_CHANGES
-from records import EVENT_NAMES, INSERT, MODIFY, REMOVE, Change, PoisonRecordError
+from records import EVENT_NAMES, INSERT, MODIFY, REMOVE, Change, Image, PoisonRecordError
 from settings import LOGGER_NAME
 
 TYPE_CHECKING = False  # typing is not imported at run time: it is cold-start time
@@ -284,9 +284,20 @@ def detect_modifications(change: Change, inv: Invocation) -> None:
         if verbose:
             inv.note(
                 "Price changed from %s to %s",
-                change.old_value("price", 0),
-                change.new_value("price", 0),
+                _as_stored(change.old_image, "price", 0),
+                _as_stored(change.new_image, "price", 0),
             )
+
+
+def _as_stored(image: Image | None, attr: str, default: object) -> object:
+    """A number attribute as the item stores it (``N "0.0000005"``, not the decoded
+    ``Decimal`` that prints ``5E-7``); other values decoded; ``default`` when absent."""
+    raw = image.raw.get(attr) if image is not None else None
+    if raw is None:
+        return default
+    if type(raw) is dict and type(raw.get("N")) is str:
+        return raw["N"]
+    return image.get(attr, default) if image is not None else default
 
 
 def log_remove(change: Change, inv: Invocation) -> None:

@@ -40,11 +40,12 @@ def command(
     try:
         with Emulator(port=port) as emulator:
             run = run_local(emulator, stack, sys.stdout, raw_logs=raw_logs)
-            summary = (
-                follow_writes(run, emulator, sys.stdout, interrupted.is_set)
-                if follow
-                else run.summary
-            )
+            with run.runner:  # ends the execution environments
+                summary = (
+                    follow_writes(run, emulator, sys.stdout, interrupted.is_set)
+                    if follow
+                    else run.summary
+                )
     except (ConfigError, FileNotFoundError) as error:
         fail("local", error)
     finally:

@@ -11,7 +11,7 @@ What it does, in order (the seed tutorial's "Bài tập 4", end to end):
 2. writes a realistic sample of the seed's e-commerce data (streamops.sample_data) and lets
    the emulated TTL process delete the session that has expired;
 3. runs the stack's event source mapping locally (streamops.lambda_local.mapping: the real
-   function, invoked in-process by the stream runner) until the stream is drained, printing
+   function, in execution environments running awslambdaric) until the stream is drained, printing
    the function's log lines as they are written (they also go to the log group);
 4. prints a summary: records by event name, invocations, retries, failures, what reached
    the failure destination, final iterator age.
@@ -196,15 +196,17 @@ def summary_lines(
     ]
     metrics = ", ".join(f"{name} {value:g}" for name, value in summary.handler_metrics.items())
     lines.append(f"function metrics     {metrics or 'none'} (from its EMF lines)")
+    lines.append(_start_line(summary))
     lines.extend(_destination_lines(summary, destination, deployment))
     age = "drained" if summary.drained else "NOT drained"
     lines.append(
         f"iterator age         {summary.iterator_age_ms} ms "
         f"({age}; max {summary.max_iterator_age_ms} ms)"
     )
+    streams = getattr(runner.function, "log_streams", [])
     lines.append(
         f"function logs        {deployment.outputs['logGroupName']} "
-        f"(stream {runner.function.log_stream})"
+        f"({len(streams)} log stream(s), one per execution environment)"
     )
     return lines
 
@@ -225,6 +227,19 @@ def accounting_lines(summary: Summary, written: int, ttl_deleted: int) -> list[s
             f"{summary.quarantined} it quarantined (counted apart, RecordsQuarantined)"
         )
     return lines
+
+
+def _start_line(summary: Summary) -> str:
+    """Cold vs warm invocations and the INIT time the cold ones paid (and were billed)."""
+    warm = summary.invocations - summary.cold_starts
+    inits = summary.init_durations_ms
+    timing = (
+        f"INIT {sum(inits) / len(inits):.0f} ms on average, {max(inits):.0f} ms at most, "
+        f"billed with the invocation"
+        if inits
+        else "no INIT"
+    )
+    return f"cold / warm          {summary.cold_starts} cold start(s), {warm} warm ({timing})"
 
 
 def _destination_lines(

@@ -7,10 +7,11 @@ way production does, then redrives them:
 2. writes the sample data of `make local` (streamops.sample_data), which includes a record
    the function can never process (a product price changed to text);
 3. runs the stack's event source mapping locally (streamops.lambda_local.mapping: the real function
-   package, invoked by the local stream runner) while a downstream service is DOWN for one
-   user's changes (`DownstreamOutage`): those batches fail until their retries run out and
-   the runner sends the mapping's on-failure pointers to the failure queue; the poison
-   record is quarantined by the function itself;
+   package, in awslambdaric execution environments) while a downstream service is DOWN
+   for one user's changes (`outage_function`, a wrapper run inside the environments):
+   those batches fail until their retries run out and the runner sends the mapping's
+   on-failure pointers to the failure queue; the poison record is quarantined by the
+   function itself;
 4. the outage is over ("the fix is deployed"), and the requested action (list, archive,
    replay) runs on that queue exactly as it would on a real stack, with the handler from
    functions/stream_processor as the function. A replay succeeds for the pointers' records
@@ -23,13 +24,18 @@ fixed); any other message left is a failure (exit 1), as on a real stack.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
-from typing import Any, TextIO
+from pathlib import Path
+from typing import TextIO
 
+from components.function import FUNCTION_SOURCE
+from streamops.demo import outage_function
 from streamops.demo.local import peek_destination, summary_lines
+from streamops.doctor.checks import DeployedStack
 from streamops.emulator.server import Deployment, Emulator, deploy
-from streamops.lambda_local.mapping import local_mapping
+from streamops.lambda_local.mapping import local_function, local_mapping
 from streamops.lambda_local.runner import StreamRunner, Summary
 from streamops.progress import step
 from streamops.redrive.inventory import KIND_QUARANTINE
@@ -43,42 +49,35 @@ OUTAGE_ITEM = "PRODUCT#p1"  # the sample's mouse: created, then its price drops
 DRAIN_TIMEOUT_SECONDS = 120
 
 
-class DownstreamOutage:
-    """The real handler, while a downstream service is down for one item's changes.
+def outage_package(into: Path) -> Path:
+    """The function's package plus the outage wrapper (``outage.lambda_handler``)."""
+    into.mkdir(parents=True, exist_ok=True)
+    for module in FUNCTION_SOURCE.glob("*.py"):
+        shutil.copy2(module, into / module.name)
+    shutil.copy2(Path(outage_function.__file__), into / "outage.py")
+    return into
 
-    Records before the item's first record in a batch are processed by the real handler;
-    that record is reported as failed, exactly as the handler reports a record whose route
-    raised (it stops there, and the mapping retries from it). Batches without the item go
-    to the handler untouched.
-    """
 
-    def __init__(self, handler: Callable[[Any, Any], Any], partition_key: str):
-        self.handler, self.partition_key = handler, partition_key
-
-    def __call__(self, event: Any, context: Any) -> Any:
-        records = event.get("Records", []) if isinstance(event, dict) else []
-        for position, record in enumerate(records):
-            keys = (record.get("dynamodb") or {}).get("Keys") or {}
-            if (keys.get("PK") or {}).get("S") != self.partition_key:
-                continue
-            if position:
-                before = self.handler({**event, "Records": records[:position]}, context)
-                if (before or {}).get("batchItemFailures"):
-                    return before
-            return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
-        return self.handler(event, context)
+def outage_mapping(stack: DeployedStack, outage_item: str, workdir: Path) -> StreamRunner:
+    """The stack's mapping, its environments running the function behind the outage."""
+    function = local_function(
+        stack,
+        source=outage_package(workdir / "outage-package"),
+        handler="outage.lambda_handler",
+        variables={outage_function.PARTITION_KEY_VARIABLE: outage_item},
+    )
+    return local_mapping(stack, function=function)
 
 
 def produce_failures(
-    deployment: Deployment, outage_item: str = OUTAGE_ITEM
+    deployment: Deployment, workdir: Path, outage_item: str = OUTAGE_ITEM
 ) -> tuple[StreamRunner, Summary]:
     """Write the sample and run the mapping through the outage until the stream is drained."""
-    stack = emulated_stack(deployment)
-    runner = local_mapping(stack)
-    runner.function.handler = DownstreamOutage(runner.function.handler, outage_item)
+    runner = outage_mapping(emulated_stack(deployment), outage_item, workdir)
     table = deployment.outputs["tableName"]
     write_changes(deployment.aws("dynamodb"), table, sample_changes(time.time()))
-    return runner, runner.run_until_drained(timeout_seconds=DRAIN_TIMEOUT_SECONDS)
+    with runner:
+        return runner, runner.run_until_drained(timeout_seconds=DRAIN_TIMEOUT_SECONDS)
 
 
 def only_the_planted_poison_is_left(result: Result) -> bool:
@@ -98,7 +97,7 @@ def only_the_planted_poison_is_left(result: Result) -> bool:
 
 
 def demonstrate(options: Options, out: TextIO, err: TextIO) -> Result:
-    with Emulator() as emulator:
+    with Emulator() as emulator, tempfile.TemporaryDirectory() as workdir:
         with step(f"deploying stack {DEMO_STACK} into the embedded emulator"):
             deployment = deploy(emulator, DEMO_STACK)
         print(
@@ -112,7 +111,7 @@ def demonstrate(options: Options, out: TextIO, err: TextIO) -> Result:
             file=out,
         )
         with step("running the event source mapping through the outage"):
-            runner, summary = produce_failures(deployment)
+            runner, summary = produce_failures(deployment, Path(workdir))
         for line in summary_lines(summary, peek_destination(deployment), deployment, runner):
             print(f"  {line}", file=out)
         print("== The outage is over (the fix is deployed): redrive\n", file=out)

@@ -142,5 +142,5 @@ def examine(stack: DeployedStack, title: str, out: TextIO, probe: Probe | None =
 
 def probe_with_local_mapping(stack: DeployedStack) -> list[Finding]:
     """The probe on the emulator: the local stream runner processes while it waits."""
-    runner = local_mapping(stack)
-    return run_probe(stack, pump=runner.step)
+    with local_mapping(stack) as runner:
+        return run_probe(stack, pump=runner.step)

@@ -1,57 +1,70 @@
-"""Run a Lambda handler in this process the way Lambda runs it.
+"""The function, run the way Lambda runs it: a pool of execution environments, each a
+process running AWS's runtime client (awslambdaric, see ``environment``).
 
-What Lambda gives a Python function, reproduced for each invocation:
-- the environment: the function's own variables plus those Lambda sets
-  (`AWS_LAMBDA_FUNCTION_NAME`, `AWS_REGION`, `AWS_LAMBDA_LOG_LEVEL`, ...), and credentials
-  (Lambda's come from the execution role; locally the caller passes them, with
-  `AWS_ENDPOINT_URL` so the handler's own boto3 calls reach the emulator);
-- a context object whose remaining time counts down from the configured timeout;
-- the root logger at the configured application log level, every record written in
-  Lambda's JSON log format with the request id, and stdout kept line by line (the EMF
-  metrics line is a stdout line);
-- a fresh import of the function's folder on first use (a cold start), with its modules
-  kept apart from any other copy loaded in this process (tests load many);
-- its own boto3 default session: in Lambda each execution environment is a process of its
-  own, so the credentials boto3 resolves and caches there (the role's) never sign calls
-  of another function copy loaded in this process.
+What Lambda does, reproduced for each invocation:
+- a free environment is reused (warm: module state survives); when none is free and the
+  pool is below its size a new one is started (cold: its INIT is timed). The pool size is
+  what the mapping can run at once: shards x parallelization factor, capped by reserved
+  concurrency (``pool_size``);
+- the environment gets the function's variables and Lambda's reserved ones
+  (``lambda_variables``), and the event with the request id, deadline, function ARN and
+  trace id headers of the Runtime API;
+- an invocation past the timeout is stopped and its environment replaced; a crash (the
+  process exits) and an INIT failure (the module does not import) end the environment
+  too; each is a function error for the caller;
+- what the environment wrote goes through the log pipeline (``log_pipeline``): the
+  application lines Lambda would keep at the configured application log level, framed by
+  the ``platform.initStart`` / ``platform.start`` / ``platform.report`` system records
+  kept at the system log level, into the environment's own log stream.
 
-The result says whether the invocation succeeded, raised, or ran past the timeout. A
-handler cannot be stopped mid-flight in-process: a timeout is detected when the handler
-returns, and its response is then discarded, as Lambda discards a timed-out invocation's.
+Since 2025-08-01 the INIT phase is billed like the invocation, so a cold invocation's
+``billedDurationMs`` counts its INIT (aws-facts.md, execution environments).
 """
 
 from __future__ import annotations
 
-import importlib
-import io
-import logging
-import os
+import json
+import math
 import sys
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from components.config import FunctionConfig
+from components.config import UNBOUNDED, FunctionConfig, TriggerConfig
 from streamops.clock import Clock, SystemClock
-from streamops.lambda_local.logs import (
-    PYTHON_LEVELS,
-    LogLine,
-    LogSink,
-    application_line,
-    emf_metrics,
-    log_stream_name,
+from streamops.lambda_local.environment import (
+    CRASHED,
+    DONE,
+    FAILED,
+    INIT_ERROR,
+    TIMED_OUT,
+    ExecutionEnvironment,
+    Run,
+)
+from streamops.lambda_local.log_pipeline import (
+    level_passes,
+    passes_application_level,
+    passes_system_level,
+    platform_init_start,
     platform_report,
     platform_start,
-    timeout_line,
-    unhandled_error_line,
 )
+from streamops.lambda_local.logs import LogLine, LogSink, emf_metrics, log_stream_name
 
 SUCCESS, ERROR, TIMEOUT = "success", "error", "timeout"
-Handler = Callable[[Any, Any], Any]
+
+
+class FunctionError(RuntimeError):
+    """What the runtime (or the platform) reported instead of a response."""
+
+    def __init__(self, error_type: str, document: Mapping[str, Any] | None):
+        self.error_type = error_type
+        self.document = dict(document or {})
+        super().__init__(f"{error_type}: {self.document.get('errorMessage', '')}")
 
 
 @dataclass
@@ -61,265 +74,243 @@ class InvocationResult:
     response: Any  # what the handler returned (None unless SUCCESS)
     error: BaseException | None
     started: float
-    duration: float
-    lines: list[LogLine] = field(default_factory=list)
+    duration: float  # seconds
+    lines: list[LogLine] = field(default_factory=list)  # as kept by the log pipeline
     metrics: dict[str, float] = field(default_factory=dict)  # from the EMF line(s)
+    cold: bool = False
+    init_duration_ms: float | None = None
+    billed_duration_ms: int = 0
+    max_memory_mb: int = 0
+    environment: int | None = None  # the environment's process id
 
 
-class LambdaContext:
-    """The context object Lambda passes as the handler's second argument."""
+class Function(Protocol):
+    """What the stream runner needs of the function it invokes."""
+
+    clock: Clock
+    region: str
+    function_arn: str
+
+    def invoke(self, event: Any) -> InvocationResult: ...
+
+
+def pool_size(trigger: TriggerConfig, function: FunctionConfig, shards: int) -> int:
+    """Environments the mapping can keep busy at once: one batch per shard per
+    parallelization slot, capped by the function's reserved concurrency."""
+    wanted = max(1, shards) * trigger.parallelization_factor
+    if function.reserved_concurrency not in (UNBOUNDED, None):
+        wanted = min(wanted, function.reserved_concurrency)
+    return max(1, wanted)
+
+
+def lambda_variables(config: FunctionConfig, region: str, log_stream: str) -> dict[str, str]:
+    """The variables Lambda itself sets in an environment (JSON log format)."""
+    return {
+        "AWS_LAMBDA_FUNCTION_NAME": config.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_LAMBDA_LOG_LEVEL": config.log_level,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+        "TZ": ":UTC",
+    }
+
+
+@dataclass
+class _Slot:
+    environment: ExecutionEnvironment
+    log_stream: str
+    sinks: list[LogSink]
+    busy: bool = False
+
+
+class ProcessFunction:
+    """The function's execution environments: invocations run in separate awslambdaric
+    processes, reused warm, at most ``max_environments`` of them at once."""
 
     def __init__(
         self,
-        *,
-        request_id: str,
-        config: FunctionConfig,
-        function_arn: str,
-        log_group: str,
-        log_stream: str,
-        deadline: float,
-        clock: Clock,
-    ):
-        self.aws_request_id = request_id
-        self.function_name = config.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function_arn
-        self.memory_limit_in_mb = config.memory_mb
-        self.log_group_name = log_group
-        self.log_stream_name = log_stream
-        self.identity = None
-        self.client_context = None
-        self._deadline, self._clock = deadline, clock
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - self._clock.now()) * 1000))
-
-
-class LocalFunction:
-    """One execution environment of the function: invocations run one at a time."""
-
-    def __init__(
-        self,
-        handler: Handler,
+        task_root: Path,
+        handler: str,
         config: FunctionConfig,
         *,
         function_arn: str,
         region: str,
         environment: Mapping[str, str] | None = None,
-        clock: Clock | None = None,
+        max_environments: int = 1,
         sinks: Sequence[LogSink] = (),
-        log_stream: str | None = None,
+        stream_sinks: Callable[[str], Sequence[LogSink]] = lambda stream: (),
+        system_log_level: str = "INFO",
+        python: str = sys.executable,
     ):
-        self.handler, self.config = handler, config
+        self.task_root, self.handler, self.config = task_root, handler, config
         self.function_arn, self.region = function_arn, region
-        self.clock = clock or SystemClock()
-        self.sinks = list(sinks)
-        self.log_group = f"/aws/lambda/{config.name}"
-        self.log_stream = log_stream or log_stream_name(self.clock.now())
-        self.environment = {**self.lambda_variables(), **(environment or {})}
-        self._boto3_session: Any = None  # this environment's boto3.DEFAULT_SESSION
+        self.clock: Clock = SystemClock()  # the Runtime API's deadline is wall-clock time
+        self.variables = dict(environment or {})
+        self.max_environments = max(1, max_environments)
+        self.sinks, self.stream_sinks = list(sinks), stream_sinks
+        self.system_log_level, self.python = system_log_level, python
+        self._slots: list[_Slot] = []
+        self.log_streams: list[str] = []  # one per environment started
+        self._lock = threading.Condition()
+        self.environments_started = 0
 
-    def lambda_variables(self) -> dict[str, str]:
-        """The variables Lambda itself sets for this function (JSON log format)."""
-        config = self.config
-        return {
-            "AWS_LAMBDA_FUNCTION_NAME": config.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": self.log_group,
-            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
-            "AWS_LAMBDA_LOG_FORMAT": "JSON",
-            "AWS_LAMBDA_LOG_LEVEL": config.log_level,
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+    # ------------------------------------------------------------------ the pool
+    def _acquire(self) -> _Slot:
+        with self._lock:
+            while True:
+                self._slots = [slot for slot in self._slots if slot.environment.alive()]
+                for slot in self._slots:
+                    if not slot.busy:
+                        slot.busy = True
+                        return slot
+                if len(self._slots) < self.max_environments:
+                    slot = self._start()
+                    slot.busy = True
+                    self._slots.append(slot)
+                    return slot
+                self._lock.wait()
+
+    def _release(self, slot: _Slot) -> None:
+        with self._lock:
+            slot.busy = False
+            if not slot.environment.alive():
+                self._slots = [other for other in self._slots if other is not slot]
+            self._lock.notify()
+
+    def _start(self) -> _Slot:
+        log_stream = log_stream_name(time.time())
+        variables = {
+            **lambda_variables(self.config, self.region, log_stream),
+            **self.variables,
         }
+        environment = ExecutionEnvironment(
+            self.task_root, self.handler, variables, python=self.python
+        )
+        self.environments_started += 1
+        self.log_streams.append(log_stream)
+        return _Slot(environment, log_stream, [*self.sinks, *self.stream_sinks(log_stream)])
 
+    @property
+    def environments(self) -> int:
+        """Environments alive now."""
+        with self._lock:
+            return sum(slot.environment.alive() for slot in self._slots)
+
+    def close(self) -> None:
+        with self._lock:
+            for slot in self._slots:
+                slot.environment.close()
+            self._slots = []
+
+    def __enter__(self) -> ProcessFunction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ invoking
     def invoke(self, event: Any) -> InvocationResult:
+        slot = self._acquire()
+        try:
+            return self._invoke(slot, event)
+        finally:
+            self._release(slot)
+
+    def _invoke(self, slot: _Slot, event: Any) -> InvocationResult:
         request_id = str(uuid.uuid4())
-        clock = self.clock
-        started = clock.now()
-        context = LambdaContext(
+        timeout = float(self.config.timeout_seconds)
+        environment = slot.environment
+        init_started = environment.init_started
+        cold = environment.invocations == 0
+        run = environment.invoke(
             request_id=request_id,
-            config=self.config,
+            body=json.dumps(event).encode(),
             function_arn=self.function_arn,
-            log_group=self.log_group,
-            log_stream=self.log_stream,
-            deadline=started + self.config.timeout_seconds,
-            clock=clock,
+            trace_id=f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
+            timeout_s=timeout,
         )
-        start = platform_start(request_id, self.function_arn, started)
-        lines = [LogLine(int(started * 1000), start)]
-        response: Any = None
-        error: BaseException | None = None
-        with (
-            _environment(self.environment),
-            self._own_boto3_session(),
-            _captured(lines, request_id, clock, self.config),
-        ):
-            try:
-                response = self.handler(event, context)
-            except Exception as exc:
-                error = exc
-        ended = clock.now()
-        duration = ended - started
-        if duration > self.config.timeout_seconds:
-            status, response = TIMEOUT, None
-            timeout = self.config.timeout_seconds
-            lines.append(LogLine(int(ended * 1000), timeout_line(timeout, request_id, ended)))
-        elif error is not None:
-            status = ERROR
-            lines.append(LogLine(int(ended * 1000), unhandled_error_line(error, request_id, ended)))
-        else:
-            status = SUCCESS
-        lines.append(
-            LogLine(
-                int(ended * 1000),
-                platform_report(request_id, ended, duration, self.config.memory_mb, status),
-            )
+        status, response, error = _outcome(run)
+        records: list[LogLine] = []
+        if cold:
+            init_start = platform_init_start(self.config, init_started)
+            records.append(_system(init_started, init_start))
+        start = platform_start(request_id, self.function_arn, run.started)
+        records.append(_system(run.started, start))
+        kept = [
+            LogLine(line.timestamp_ms, line.message)
+            for line in sorted(run.lines, key=lambda line: line.timestamp_ms)
+            if self._kept(line.message, line.level)
+        ]
+        billed = max(1, math.ceil(run.duration_ms)) + (
+            math.ceil(run.init_ms) if run.init_ms is not None else 0
         )
-        for sink in self.sinks:
+        ended = run.started + run.duration_ms / 1000
+        report = platform_report(
+            request_id,
+            seconds=ended,
+            duration_ms=run.duration_ms,
+            billed_ms=billed,
+            memory_mb=self.config.memory_mb,
+            max_memory_mb=run.max_memory_mb,
+            init_ms=run.init_ms,
+            status=status,
+            error_type=run.error_type if status != SUCCESS else None,
+        )
+        lines = [
+            *(line for line in records if self._system_kept(line.message)),
+            *kept,
+            *(line for line in [_system(ended, report)] if self._system_kept(line.message)),
+        ]
+        for sink in slot.sinks:
             sink.write(lines)
         return InvocationResult(
             request_id=request_id,
             status=status,
             response=response,
             error=error,
-            started=started,
-            duration=duration,
+            started=run.started,
+            duration=run.duration_ms / 1000,
             lines=lines,
-            metrics=emf_metrics(lines),
+            metrics=emf_metrics(kept),
+            cold=run.cold,
+            init_duration_ms=run.init_ms,
+            billed_duration_ms=billed,
+            max_memory_mb=run.max_memory_mb,
+            environment=environment.pid,
         )
 
-    @contextmanager
-    def _own_boto3_session(self) -> Iterator[None]:
-        import boto3
-
-        outer = boto3.DEFAULT_SESSION
-        boto3.DEFAULT_SESSION = self._boto3_session  # None at first: made inside, from env
+    def _kept(self, message: str, frame_level: str | None) -> bool:
+        """The application log filter: a runtime frame by its level, any other line by
+        what it says (a JSON object with a level and a timestamp, else INFO)."""
+        if frame_level is not None:
+            return level_passes(frame_level, self.config.log_level)
         try:
-            yield
-        finally:
-            self._boto3_session = boto3.DEFAULT_SESSION
-            boto3.DEFAULT_SESSION = outer
+            document = json.loads(message)
+        except ValueError:
+            document = None
+        return passes_application_level(document, self.config.log_level)
+
+    def _system_kept(self, message: str) -> bool:
+        return passes_system_level(json.loads(message)["type"], self.system_log_level)
 
 
-@contextmanager
-def _environment(variables: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-class _RecordCapture(logging.Handler):
-    """Keeps the invoking thread's log records as Lambda JSON lines (other threads, such as
-    the embedded emulator's server, log to the same root logger and are left out)."""
-
-    def __init__(self, lines: list[LogLine], request_id: str, clock: Clock):
-        super().__init__(logging.NOTSET)
-        self.lines, self.request_id, self.clock = lines, request_id, clock
-        self.thread = threading.get_ident()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread != self.thread:
-            return
-        now = self.clock.now()
-        self.lines.append(LogLine(int(now * 1000), application_line(record, self.request_id, now)))
-
-
-class _LineCapture(io.TextIOBase):
-    """stdout/stderr of the handler, kept line by line."""
-
-    def __init__(self, lines: list[LogLine], clock: Clock):
-        self.lines, self.clock, self.pending = lines, clock, ""
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self.pending += text
-        *complete, self.pending = self.pending.split("\n")
-        now = int(self.clock.now() * 1000)
-        self.lines.extend(LogLine(now, line) for line in complete if line)
-        return len(text)
-
-    def close_pending(self) -> None:
-        if self.pending:
-            self.lines.append(LogLine(int(self.clock.now() * 1000), self.pending))
-            self.pending = ""
-
-
-@contextmanager
-def _captured(
-    lines: list[LogLine], request_id: str, clock: Clock, config: FunctionConfig
-) -> Iterator[None]:
-    root = logging.getLogger()
-    capture = _RecordCapture(lines, request_id, clock)
-    saved_level = root.level
-    root.setLevel(PYTHON_LEVELS[config.log_level])
-    root.addHandler(capture)
-    output = _LineCapture(lines, clock)
-    try:
-        with redirect_stdout(output), redirect_stderr(output):  # type: ignore[type-var]
-            yield
-    finally:
-        output.close_pending()
-        root.removeHandler(capture)
-        root.setLevel(saved_level)
-
-
-class FunctionPackage:
-    """The function's folder (e.g. functions/stream_processor), imported as Lambda does:
-    the folder on sys.path, its modules by their top-level names (`import metrics`).
-
-    Each package object holds its own copy of those modules, imported on the first call
-    (inside the invocation's environment, as Lambda imports during the cold start), and
-    puts them back in `sys.modules` only while it runs: two copies never see each other's
-    module state, and nothing else in this process sees either.
-    """
-
-    def __init__(self, source: Path, handler: str = "handler.lambda_handler"):
-        self.source = source.resolve()
-        self.module_name, _, self.function_name = handler.rpartition(".")
-        if not (self.source / f"{self.module_name}.py").is_file():
-            raise FileNotFoundError(f"{self.source}/{self.module_name}.py does not exist")
-        self._modules: dict[str, Any] = {}
-        self._function: Handler | None = None
-
-    def __call__(self, event: Any, context: Any) -> Any:
-        with self._active():
-            if self._function is None:
-                module = importlib.import_module(self.module_name)
-                self._function = getattr(module, self.function_name)
-            return self._function(event, context)
-
-    def _own_names(self) -> set[str]:
-        return {path.stem for path in self.source.glob("*.py")}
-
-    @contextmanager
-    def _active(self) -> Iterator[None]:
-        names = self._own_names()
-        saved = {name: sys.modules.pop(name) for name in names if name in sys.modules}
-        sys.modules.update(self._modules)
-        sys.path.insert(0, str(self.source))
+def _outcome(run: Run) -> tuple[str, Any, BaseException | None]:
+    if run.kind == DONE:
         try:
-            yield
-        finally:
-            sys.path.remove(str(self.source))
-            for name in names:
-                module = sys.modules.pop(name, None)
-                if module is not None and _inside(module, self.source):
-                    self._modules[name] = module
-            sys.modules.update(saved)
+            return SUCCESS, json.loads(run.response) if run.response else None, None
+        except ValueError:
+            return SUCCESS, run.response.decode("utf-8", "replace"), None
+    if run.kind == TIMED_OUT:
+        return TIMEOUT, None, FunctionError("Sandbox.Timedout", run.error)
+    assert run.kind in (FAILED, CRASHED, INIT_ERROR)
+    return ERROR, None, FunctionError(run.error_type or "Runtime.Unknown", run.error)
 
 
-def _inside(module: Any, folder: Path) -> bool:
-    path = getattr(module, "__file__", None)
-    return path is not None and Path(path).resolve().parent == folder
+def _system(seconds: float, record: str) -> LogLine:
+    return LogLine(int(seconds * 1000), record)

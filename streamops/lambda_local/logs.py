@@ -1,12 +1,10 @@
-"""The local function's log lines: Lambda's JSON log format, and where the lines go.
+"""The local function's log lines, and where they go.
 
-Why Lambda's JSON format: the deployed function is configured with `log_format: JSON`, so
-in CloudWatch each application log record is one JSON object (`timestamp`, `level`,
-`message`, `logger`, `requestId`, plus any `extra` fields) and each invocation is framed
-by `platform.start` / `platform.report` records. Writing the same lines locally means the
-emulator's log group can be searched exactly as the real one (the deployed-stack checks
-look for the seed's lines there), and the handler's EMF metrics line passes through as
-the plain stdout line it is.
+The lines are what Lambda's log pipeline keeps (``log_pipeline``) of what an execution
+environment wrote: the runtime's own JSON lines (awslambdaric formats them), other stdout
+lines such as the EMF metrics line, and the ``platform.*`` system records. Writing them
+locally means the emulator's log group can be searched exactly as the real one (the
+deployed-stack checks look for the seed's lines there).
 
 Sinks: `PrintSink` shows the lines to a person (readable text, or the raw JSON lines),
 `CloudWatchLogsSink` writes them into `/aws/lambda/<function>` of the emulator (or AWS).
@@ -18,10 +16,8 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import math
 import secrets
 import sys
-import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
@@ -35,15 +31,6 @@ PYTHON_LEVELS = {
     "ERROR": logging.ERROR,
     "FATAL": logging.CRITICAL,
 }
-# Attributes every LogRecord has, and those the runtime sets: anything else on a record
-# came from `extra=` and is written as a field of its own.
-_RESERVED_RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {
-    "message",
-    "asctime",
-    "aws_request_id",
-    "tenant_id",
-    "_frame_type",
-}
 LEVEL_WIDTH = len("CRITICAL")  # the readable form's level column
 # CloudWatch Logs PutLogEvents limits.
 MAX_EVENTS_PER_PUT = 10_000
@@ -55,91 +42,6 @@ EVENT_OVERHEAD_BYTES = 26
 class LogLine:
     timestamp_ms: int
     message: str  # exactly the text CloudWatch stores
-
-
-def iso_time(seconds: float) -> str:
-    moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def application_line(record: logging.LogRecord, request_id: str, seconds: float) -> str:
-    """One Python log record as the Lambda Python runtime's JSON log format writes it
-    (awslambdaric JsonFormatter): these keys in this order, Python's level names, the
-    exception's type, message, traceback and location, every `extra` field, no nulls."""
-    failure = record.exc_info if record.exc_info and record.exc_info[0] is not None else None
-    document: dict[str, Any] = {
-        "timestamp": iso_time(seconds),
-        "level": logging.getLevelName(min(50, max(0, record.levelno)) // 10 * 10),
-        "message": record.getMessage(),
-        "logger": record.name,
-        "stackTrace": traceback.format_tb(failure[2]) if failure else None,
-        "errorType": failure[0].__name__ if failure and failure[0] else None,
-        "errorMessage": str(failure[1]) if failure else None,
-        "requestId": request_id,
-        "location": f"{record.pathname}:{record.funcName}:{record.lineno}" if failure else None,
-    }
-    for name, value in vars(record).items():
-        if name not in _RESERVED_RECORD_FIELDS and name not in document:
-            document[name] = value
-    kept = {name: value for name, value in document.items() if value is not None}
-    return json.dumps(kept, ensure_ascii=False, default=str)
-
-
-def unhandled_error_line(error: BaseException, request_id: str, seconds: float) -> str:
-    """What the runtime logs when the handler raises."""
-    return json.dumps(
-        {
-            "timestamp": iso_time(seconds),
-            "level": "ERROR",
-            "message": f"{type(error).__name__}: {error}",
-            "errorType": type(error).__name__,
-            "errorMessage": str(error),
-            "stackTrace": traceback.format_tb(error.__traceback__),
-            "requestId": request_id,
-        }
-    )
-
-
-def timeout_line(timeout_seconds: float, request_id: str, seconds: float) -> str:
-    return json.dumps(
-        {
-            "timestamp": iso_time(seconds),
-            "level": "ERROR",
-            "message": f"Task timed out after {timeout_seconds:.2f} seconds",
-            "requestId": request_id,
-        }
-    )
-
-
-def platform_start(request_id: str, function_arn: str, seconds: float) -> str:
-    return json.dumps(
-        {
-            "time": iso_time(seconds),
-            "type": "platform.start",
-            "record": {"requestId": request_id, "functionArn": function_arn, "version": "$LATEST"},
-        }
-    )
-
-
-def platform_report(
-    request_id: str, seconds: float, duration_s: float, memory_mb: int, status: str
-) -> str:
-    duration_ms = round(duration_s * 1000, 2)
-    return json.dumps(
-        {
-            "time": iso_time(seconds),
-            "type": "platform.report",
-            "record": {
-                "requestId": request_id,
-                "metrics": {
-                    "durationMs": duration_ms,
-                    "billedDurationMs": max(1, math.ceil(duration_ms)),
-                    "memorySizeMB": memory_mb,
-                },
-                "status": status,
-            },
-        }
-    )
 
 
 def emf_metrics(lines: Iterable[LogLine]) -> dict[str, float]:
@@ -176,11 +78,18 @@ def readable(line: LogLine) -> str:
     record: dict[str, Any] = document["record"] if isinstance(document.get("record"), dict) else {}
     if kind == "platform.start":
         return f"START RequestId: {record.get('requestId')} Version: {record.get('version')}"
+    if kind == "platform.initStart":
+        return f"INIT_START Runtime Version: {record.get('runtimeVersion')}"
     if kind == "platform.report":
         metrics = record.get("metrics") or {}
+        init = metrics.get("initDurationMs")
         return (
-            f"END RequestId: {record.get('requestId')} Duration: {metrics.get('durationMs')} ms "
-            f"Status: {record.get('status')}"
+            f"REPORT RequestId: {record.get('requestId')} Duration: {metrics.get('durationMs')} ms "
+            f"Billed Duration: {metrics.get('billedDurationMs')} ms "
+            f"Max Memory Used: {metrics.get('maxMemoryUsedMB')} MB "
+            + (f"Init Duration: {init} ms " if init is not None else "")
+            + f"Status: {record.get('status')}"
+            + (f" ({record['errorType']})" if record.get("errorType") else "")
         )
     if isinstance(document.get("_aws"), dict):
         values = emf_metrics([line])

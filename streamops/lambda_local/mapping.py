@@ -1,14 +1,16 @@
 """The deployed stack's event source mapping, run locally: the real function package,
-invoked in-process by the stream runner, for a stack deployed into the embedded emulator.
+invoked by the stream runner in execution environments running awslambdaric (one
+process each, see lambda_local.function), for a stack deployed into the embedded emulator.
 
 Why here: the emulator holds the table, stream, function definition, log group and failure
 destination, but runs no mapping. This module connects them the way Lambda would:
-- the handler is `functions/stream_processor` imported fresh (handler.lambda_handler);
+- the handler is `functions/stream_processor` (handler.lambda_handler), the task root of
+  each environment; at most as many environments as the mapping can run at once;
 - its environment is the DEPLOYED function's variables (read back from the emulator, so
   a wrong variable shows up here too), plus credentials of its execution role (STS
   AssumeRole, as Lambda does; in the emulator these also select the stack's account) and
   `AWS_ENDPOINT_URL`, so the handler's own boto3 calls (quarantine) reach the emulator;
-- its log lines go to the deployed log group, in a Lambda-named log stream;
+- its log lines go to the deployed log group, one Lambda-named log stream per environment;
 - the mapping's settings are the stack's typed trigger config; failures go to the stack's
   failure destination.
 """
@@ -16,14 +18,14 @@ destination, but runs no mapping. This module connects them the way Lambda would
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from components.config import StackConfig
 from components.function import FUNCTION_SOURCE, HANDLER
 from streamops.aws import AwsClients
-from streamops.clock import Clock, SystemClock
-from streamops.lambda_local.function import FunctionPackage, LocalFunction
-from streamops.lambda_local.logs import CloudWatchLogsSink, LogSink, log_stream_name
+from streamops.lambda_local.function import ProcessFunction, pool_size
+from streamops.lambda_local.logs import CloudWatchLogsSink, LogSink
 from streamops.lambda_local.on_failure import FailureDestination, destination_for
 from streamops.lambda_local.runner import RunnerEvent, StreamRunner
 
@@ -67,33 +69,52 @@ def failure_destination(stack: Stack) -> FailureDestination:
     return destination_for(kind, str(address), stack.aws(kind))
 
 
+def shard_count(stack: Stack) -> int:
+    stream = stack.aws("dynamodbstreams").describe_stream(StreamArn=stack.outputs["streamArn"])
+    return max(1, len(stream["StreamDescription"].get("Shards", [])))
+
+
+def local_function(
+    stack: Stack,
+    *,
+    sinks: Sequence[LogSink] = (),
+    source: Path = FUNCTION_SOURCE,
+    handler: str = HANDLER,
+    variables: Mapping[str, str] | None = None,
+) -> ProcessFunction:
+    """The deployed function's execution environments; its lines also go to its log group
+    (one log stream per environment, as in Lambda). ``source``, ``handler`` and
+    ``variables`` let a demonstration wrap the package (e.g. a downstream outage)."""
+    outputs = stack.outputs
+    logs = stack.aws("logs")
+    config = stack.config
+    return ProcessFunction(
+        source,
+        handler,
+        config.function,
+        function_arn=outputs["functionArn"],
+        region=stack.aws.region,
+        environment={**handler_environment(stack), **(variables or {})},
+        max_environments=pool_size(config.trigger, config.function, shard_count(stack)),
+        sinks=sinks,
+        stream_sinks=lambda stream: [CloudWatchLogsSink(logs, outputs["logGroupName"], stream)],
+    )
+
+
 def local_mapping(
     stack: Stack,
     *,
     sinks: Sequence[LogSink] = (),
     observers: Sequence[Callable[[RunnerEvent], None]] = (),
-    clock: Clock | None = None,
+    function: ProcessFunction | None = None,
 ) -> StreamRunner:
-    """A runner for the stack's mapping; the function's lines also go to its log group."""
-    clock = clock or SystemClock()
-    outputs = stack.outputs
-    log_stream = log_stream_name(clock.now())
-    log_group = CloudWatchLogsSink(stack.aws("logs"), outputs["logGroupName"], log_stream)
-    function = LocalFunction(
-        FunctionPackage(FUNCTION_SOURCE, HANDLER),
-        stack.config.function,
-        function_arn=outputs["functionArn"],
-        region=stack.aws.region,
-        environment=handler_environment(stack),
-        clock=clock,
-        sinks=[*sinks, log_group],
-        log_stream=log_stream,
-    )
+    """A runner for the stack's mapping (``function``: the deployed package's environments
+    by default). The environments run in real time; ``runner.close()`` ends them."""
     return StreamRunner(
         stack.aws("dynamodbstreams"),
-        outputs["streamArn"],
+        stack.outputs["streamArn"],
         stack.config.trigger,
-        function,
+        function or local_function(stack, sinks=sinks),
         failure_destination(stack),
         observers=observers,
     )

@@ -68,7 +68,7 @@ from typing import Any
 
 from components.config import UNBOUNDED, TriggerConfig
 from streamops.lambda_local.event_filter import RecordFilter
-from streamops.lambda_local.function import ERROR, SUCCESS, TIMEOUT, InvocationResult, LocalFunction
+from streamops.lambda_local.function import ERROR, SUCCESS, TIMEOUT, Function, InvocationResult
 from streamops.lambda_local.on_failure import (
     RECORD_AGE_EXCEEDED,
     RETRY_ATTEMPTS_EXHAUSTED,
@@ -161,6 +161,8 @@ class Summary:
     bisections: int = 0
     failure_messages: Counter[str] = field(default_factory=Counter)  # by condition
     handler_metrics: dict[str, float] = field(default_factory=dict)  # summed EMF values
+    cold_starts: int = 0  # invocations that started a new execution environment
+    init_durations_ms: list[float] = field(default_factory=list)  # their INIT phases
     iterator_age_ms: int = 0  # last invocation's; 0 once drained
     max_iterator_age_ms: int = 0
     drained: bool = False
@@ -214,7 +216,7 @@ class StreamRunner:
         streams: Any,
         stream_arn: str,
         trigger: TriggerConfig,
-        function: LocalFunction,
+        function: Function,
         destination: FailureDestination,
         *,
         report_batch_item_failures: bool = True,
@@ -233,6 +235,18 @@ class StreamRunner:
         self._last_refresh: float | None = None
         self._finished_at_refresh = 0
         self._summary = Summary(enabled=trigger.enabled)
+
+    def close(self) -> None:
+        """End the function's execution environments (processes), if it has any."""
+        close = getattr(self.function, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> StreamRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ running
     def run_until_drained(self, timeout_seconds: float | None = None) -> Summary:
@@ -443,6 +457,10 @@ class StreamRunner:
         batch.invocations += 1
         batch.last_request_id = result.request_id
         summary.invocations += 1
+        if result.cold:
+            summary.cold_starts += 1
+            if result.init_duration_ms is not None:
+                summary.init_durations_ms.append(result.init_duration_ms)
         for name, value in result.metrics.items():
             summary.handler_metrics[name] = summary.handler_metrics.get(name, 0) + value
         outcome, failed_at = self._judge(result, numbers)

@@ -1,4 +1,4 @@
-"""Capacity and cost planning for a stack: the model behind `make plan` (planner/command.py).
+"""Capacity and cost planning for a stack: the model behind `make plan` (planner/request.py).
 
 Why a model and not a guess: users ask two things before `pulumi up` -- will this stay in
 the free tier, and will the function keep up with our write rate (iterator age under the

@@ -4,9 +4,8 @@
   `handler.us_per_record_warn` / `_info`, written by `make bench`). Never copied into code:
   the file is regenerated when the handler gets faster or slower.
 - Log bytes: the real handler (functions/stream_processor) is run on small sample batches
-  with its logger captured by a formatter shaped like the Lambda Python runtime's JSON log
-  format (keys `timestamp`, `level`, `message`, `logger`, `requestId`, the error fields and
-  any `extra` fields, as `awslambdaric`'s JsonFormatter writes them), plus its EMF line and
+  with its logger captured by the Lambda Python runtime's own JSON log formatter
+  (`awslambdaric`'s JsonFormatter), plus its EMF line and
   Lambda's own `platform.start` / `platform.report` lines in their documented JSON shapes.
   Bytes per invocation = an empty batch's; bytes per record = the growth per record in a
   batch of each event type.
@@ -25,12 +24,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from awslambdaric.lambda_runtime_log_utils import JsonFormatter
+
 from streamops.function_code import function_module
-from streamops.lambda_local.logs import PYTHON_LEVELS, application_line
+from streamops.lambda_local.logs import PYTHON_LEVELS
 from streamops.planner.errors import PlanError
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_RESULTS = ROOT / "bench" / "results.json"
+COLD_START_RESULTS = ROOT / "bench" / "cold_start.json"  # bench/bench_cold_start.py
 
 EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 # Lambda's application log levels -> the Python level the runtime sets on the root logger.
@@ -114,6 +116,29 @@ def handler_cost(log_level: str, path: Path = BENCH_RESULTS) -> HandlerCost:
     return HandlerCost(float(value), f"handler.{key}", machine, str(results.get("note", "")))
 
 
+@dataclass(frozen=True)
+class InitCost:
+    """The INIT phase of one cold start, as measured (median) by bench/bench_cold_start.py
+    in an awslambdaric execution environment on this machine."""
+
+    init_ms: float
+    machine: str
+
+
+def init_cost(path: Path = COLD_START_RESULTS) -> InitCost:
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise PlanError(
+            f"cannot read {path} ({error}): run bench/bench_cold_start.py to measure"
+        ) from error
+    value = (results.get("init_ms") or {}).get("handler") if isinstance(results, dict) else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise PlanError(f"{path} has no positive init_ms.handler: run bench/bench_cold_start.py")
+    machine = f"python {results.get('python', '?')} on {results.get('machine', '?')}"
+    return InitCost(float(value), machine)
+
+
 # --------------------------------------------------------------------------- log volume
 
 
@@ -129,21 +154,18 @@ def custom_metric_count() -> int:
     return len(metrics.METRIC_NAMES)
 
 
-class LambdaJsonFormatter(logging.Formatter):
-    """A log line as the Lambda Python runtime's JSON log format writes it."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return application_line(record, SAMPLE_REQUEST_ID, record.created)
-
-
 class _ByteCounter(logging.Handler):
+    """Bytes of the lines the Lambda Python runtime writes: awslambdaric's own JsonFormatter
+    (its lines end with a newline), with the request id its filter adds."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.setFormatter(LambdaJsonFormatter())
+        self.setFormatter(JsonFormatter())
         self.bytes = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.bytes += len((self.format(record) + "\n").encode("utf-8"))
+        record.aws_request_id = SAMPLE_REQUEST_ID
+        self.bytes += len(self.format(record).encode("utf-8"))
 
 
 @contextmanager

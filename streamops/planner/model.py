@@ -116,10 +116,12 @@ def build_plan(
     workload: Workload,
     book: PriceBook,
     bench_results: Path = measure.BENCH_RESULTS,
+    cold_start_results: Path = measure.COLD_START_RESULTS,
 ) -> Plan:
     check_workload(workload)
     c = cap.Constants.from_prices(book)
     handler = measure.handler_cost(config.function.log_level, bench_results)
+    init = measure.init_cost(cold_start_results)
     facts = alarm_facts(config)
     record_bytes = average_record_bytes(workload, config.table.stream_view_type)
     table = config.table
@@ -157,8 +159,19 @@ def build_plan(
         config.function.memory_mb,
         average.duration_ms,
     )
+    cold_starts = cold_starts_per_month(current, book, month_seconds)
     lines = cost_lines(
-        config, workload, book, c, current, logs, facts, record_bytes, invocations, month_seconds
+        config,
+        workload,
+        book,
+        c,
+        current,
+        logs,
+        facts,
+        record_bytes,
+        invocations,
+        month_seconds,
+        cold_starts * init_billed_ms(init, config.function.memory_mb, c),
     )
     warnings = plan_warnings(config, workload, book, c, current, facts, region)
     return Plan(
@@ -181,6 +194,22 @@ def build_plan(
     )
 
 
+def cold_starts_per_month(current: cap.Capacity, book: PriceBook, month_seconds: float) -> float:
+    """New execution environments a month: the environments the mapping keeps busy (per
+    shard, its concurrency in use, at least one), each replaced every
+    ``environment_lifetime_hours`` (an estimate: see prices.json)."""
+    average = current.average
+    per_shard = max(1, math.ceil(average.concurrency * average.utilization))
+    environments = current.shards.count * per_shard
+    return environments * month_seconds / 3600 / book.model("environment_lifetime_hours")
+
+
+def init_billed_ms(init: measure.InitCost, memory_mb: int, c: cap.Constants) -> int:
+    """One cold start's billed INIT: the measured INIT at Lambda's CPU share for the memory
+    (as the per-record cost is scaled), rounded up to the millisecond."""
+    return math.ceil(init.init_ms * cap.cpu_slowdown(memory_mb, c))
+
+
 def cost_lines(
     config: StackConfig,
     workload: Workload,
@@ -192,11 +221,13 @@ def cost_lines(
     record_bytes: float,
     invocations: float,
     month_seconds: float,
+    init_billed_ms_per_month: float = 0.0,
 ) -> list[costs.Line]:
     records = workload.average_per_s * month_seconds
     memory_gb = config.function.memory_mb / 1024
     billed_ms = max(1, math.ceil(current.average.duration_ms))  # billed per 1 ms, rounded up
-    gb_seconds = invocations * billed_ms / 1000 * memory_gb
+    # INIT is billed like the invocation since 2025-08-01 (aws-facts.md).
+    gb_seconds = (invocations * billed_ms + init_billed_ms_per_month) / 1000 * memory_gb
     gb = float(book.model("gb_bytes"))
     ingested_gb = (
         invocations * logs.per_invocation + records * logs.per_record_for(workload.mix)

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.integration
 
 def probe_with_runner(deployment: Deployment) -> list[Finding]:
     stack = emulated_stack(deployment)
-    return run_probe(stack, pump=local_mapping(stack).step, timeout=60)
+    with local_mapping(stack) as runner:
+        return run_probe(stack, pump=runner.step, timeout=60)
 
 
 def assert_all_passed(findings: list[Finding]) -> None:

@@ -28,10 +28,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from typer.testing import CliRunner
 
 from streamops.cli import redrive as redrive_cli
-from streamops.demo.redrive import DownstreamOutage
+from streamops.demo.redrive import outage_mapping
 from streamops.emulator.server import Deployment, Emulator, deploy
 from streamops.function_code import function_module
-from streamops.lambda_local.mapping import local_mapping
 from streamops.lambda_local.runner import Summary
 from streamops.redrive.inventory import COMPLETE, KIND_UNKNOWN, MISSING_PARTS
 from streamops.redrive.readback import EXPIRED, PARTIAL, RECOVERED
@@ -116,14 +115,13 @@ def deployment(fresh_deployment: Callable[..., Deployment]) -> Deployment:
     return fresh_deployment()
 
 
-def run_through_outage(deployment: Deployment, outage: str) -> Summary:
+def run_through_outage(deployment: Deployment, outage: str, workdir: Path) -> Summary:
     """The stack's mapping, run by the local stream runner over what was written, while a
     downstream service is down for `outage`'s changes: its batches run out of retries and
     the runner sends the on-failure pointers; poison records are quarantined by the real
     function (it sends to the failure queue itself)."""
-    runner = local_mapping(emulated_stack(deployment))
-    runner.function.handler = DownstreamOutage(runner.function.handler, outage)
-    summary = runner.run_until_drained(timeout_seconds=60)
+    with outage_mapping(emulated_stack(deployment), outage, workdir) as runner:
+        summary = runner.run_until_drained(timeout_seconds=60)
     assert summary.drained and summary.unaccounted == 0
     return summary
 
@@ -151,7 +149,7 @@ def test_runner_failures_are_listed_archived_replayed_and_gone_after_the_fix(
 ) -> None:
     write_sample(deployment)
     stream = stream_records(deployment)
-    summary = run_through_outage(deployment, "USER#u2")
+    summary = run_through_outage(deployment, "USER#u2", tmp_path)
     assert summary.destination_batches >= 1 and summary.quarantined == 1
     poison = stream[2]["dynamodb"]["SequenceNumber"]
 
@@ -203,7 +201,7 @@ def test_runner_failures_past_retention_are_reported_not_skipped(
     deployment: Deployment, tmp_path: Path
 ) -> None:
     write_sample(deployment)
-    summary = run_through_outage(deployment, "USER#u2")
+    summary = run_through_outage(deployment, "USER#u2", tmp_path)
     age_stream(deployment, hours=25)
 
     result, output = run(deployment, the_fix(Seen()), replay=True)
@@ -226,11 +224,11 @@ def test_runner_failures_past_retention_are_reported_not_skipped(
 
 
 def test_an_interrupted_replay_of_runner_failures_loses_no_message(
-    fresh_deployment: Callable[..., Deployment],
+    fresh_deployment: Callable[..., Deployment], tmp_path: Path
 ) -> None:
     deployment = fresh_deployment(trigger={"batchSize": 2})
     write_sample(deployment)
-    summary = run_through_outage(deployment, "USER#u2")
+    summary = run_through_outage(deployment, "USER#u2", tmp_path)
     messages = summary.destination_batches + summary.quarantined
     assert messages >= 3
     seen = Seen()

@@ -9,11 +9,11 @@ from typing import Any
 
 from components.config import PROJECT, FunctionConfig, StackConfig, TriggerConfig, parse_config
 from streamops.clock import ManualClock
-from streamops.lambda_local.function import Handler, LocalFunction
 from streamops.lambda_local.logs import LogSink
 from streamops.lambda_local.on_failure import FailureDestination, SqsDestination
 from streamops.lambda_local.runner import BatchDiscarded, BatchInvoked, RunnerEvent, StreamRunner
 from streamops.program import load_stack_config
+from tests.support.in_process_function import Handler, InProcessFunction
 from tests.support.stream_table import REGION, StreamTable
 
 ACCOUNT = "123456789012"
@@ -76,7 +76,7 @@ def build_runner(
     destination: FailureDestination | None = None,
 ) -> tuple[StreamRunner, Recorder]:
     function = function or function_config()
-    local = LocalFunction(
+    local = InProcessFunction(
         handler,
         function,
         function_arn=function_arn(function),

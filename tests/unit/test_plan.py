@@ -458,15 +458,40 @@ def test_alarms_dashboard_and_topic_are_counted_from_the_alarms_component():
     assert alarm_facts(emails).emails == 2
 
 
-def test_dev_invocations_and_gb_seconds_by_hand(book: PriceBook, bench: Path):
-    plan = build_plan("dev", "us-east-1", typed("dev"), workload(5), book, bench)
+def cold_start_file(tmp_path: Path, init_ms: float) -> Path:
+    path = tmp_path / "cold_start.json"
+    path.write_text(json.dumps({"python": "3.11", "init_ms": {"handler": init_ms}}))
+    return path
+
+
+def test_dev_invocations_and_gb_seconds_by_hand(book: PriceBook, bench: Path, tmp_path: Path):
+    cold = cold_start_file(tmp_path, 300.0)
+    plan = build_plan("dev", "us-east-1", typed("dev"), workload(5), book, bench, cold)
     # invocations: 2.853981 batches/s x 2,592,000 s = 7,397,519
     assert plan.invocations == pytest.approx(2.853981 * 2_592_000, rel=1e-6)
     # a batch of 1.7519 records x 50 us x 13.8203 = 1.2106 ms + 2 = 3.21 ms, billed 4 ms:
     # 7,397,519 x 0.004 s x 0.125 GB = 3,698.76 GB-s
+    # plus INIT, billed since 2025-08-01: 1 shard x 1 environment, replaced every 2 hours:
+    # 360 cold starts x ceil(300 ms x 13.8203) = 4,147 ms x 0.125 GB = 186.6 GB-s
     compute = next(line for line in plan.lines if line.name == "compute (arm64)")
-    assert compute.usage == pytest.approx(plan.invocations * 0.004 * 0.125)
+    init_gb_s = 360 * 4.147 * 0.125
+    assert compute.usage == pytest.approx(plan.invocations * 0.004 * 0.125 + init_gb_s)
     assert compute.covered
+
+
+def test_a_longer_init_costs_more_compute(book: PriceBook, bench: Path, tmp_path: Path):
+    fast = build_plan(
+        "dev", "us-east-1", typed("dev"), workload(5), book, bench, cold_start_file(tmp_path, 10)
+    )
+    slow_path = tmp_path / "slow"
+    slow_path.mkdir()
+    slow = build_plan(
+        "dev", "us-east-1", typed("dev"), workload(5), book, bench, cold_start_file(slow_path, 1000)
+    )
+    usage = [
+        next(line for line in p.lines if line.name == "compute (arm64)").usage for p in (fast, slow)
+    ]
+    assert usage[1] - usage[0] == pytest.approx(360 * (13821 - 139) / 1000 * 0.125)
 
 
 def test_provisioned_writes_above_capacity_are_warned(book: PriceBook, bench: Path):
@@ -531,14 +556,27 @@ def test_log_bytes_are_measured_from_the_handler():
     assert info.emf_line > 500  # 9 metric names, their values, the namespace and dimension
 
 
-def test_the_log_formatter_writes_the_lambda_runtime_keys():
+def test_log_bytes_are_counted_as_the_lambda_runtime_formats_the_line():
     import logging
+
+    from awslambdaric.lambda_runtime_log_utils import JsonFormatter
 
     record = logging.LogRecord("stream_processor", logging.INFO, "", 0, "hi %s", ("x",), None)
     record.sequenceNumber = "42"
-    line = json.loads(measure.LambdaJsonFormatter().format(record))
-    assert list(line) == ["timestamp", "level", "message", "logger", "requestId", "sequenceNumber"]
-    assert line["message"] == "hi x" and line["level"] == "INFO"
+    counter = measure._ByteCounter()
+    counter.emit(record)
+    line = JsonFormatter().format(record)  # the runtime's own line, with the request id set
+    assert counter.bytes == len(line.encode()) and line.endswith("\n")
+    document = json.loads(line)
+    assert list(document) == [
+        "timestamp",
+        "level",
+        "message",
+        "logger",
+        "requestId",
+        "sequenceNumber",
+    ]
+    assert document["requestId"] == measure.SAMPLE_REQUEST_ID
 
 
 # --------------------------------------------------------------------------- the CLI

@@ -11,10 +11,10 @@ import pytest
 
 from streamops.clock import ManualClock
 from streamops.lambda_local.event_filter import UnsupportedFilter
-from streamops.lambda_local.function import LocalFunction
 from streamops.lambda_local.runner import StreamRunner
 from streamops.stream_event import MAX_PAYLOAD_BYTES
 from tests.support.fake_streams import STREAM_ARN, FakeShard, FakeStreams, record
+from tests.support.in_process_function import InProcessFunction
 from tests.support.runner_harness import (
     Recorder,
     function_arn,
@@ -44,7 +44,7 @@ def runner_for(
         return {"batchItemFailures": []}
 
     function = function_config()
-    local = LocalFunction(
+    local = InProcessFunction(
         handler or keep,
         function,
         function_arn=function_arn(function),

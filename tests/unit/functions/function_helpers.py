@@ -67,6 +67,16 @@ def stream_record(
     return record
 
 
+class FakeContext:
+    """The Lambda context's clock, frozen at ``remaining_ms``."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
 class FakeSender:
     """Stands in for SQS/SNS: keeps what it was given, or fails like a broken destination."""
 

@@ -10,19 +10,9 @@ from typing import Any
 import handler
 import pytest
 import quarantine
-from function_helpers import FakeSender, stream_record
+from function_helpers import FakeContext, FakeSender, stream_record
 
 ONE_BODY_BUDGET_MS = quarantine.SEND_WORST_CASE_MS + handler.QUARANTINE_MARGIN_MS
-
-
-class FakeContext:
-    """The Lambda context's clock, frozen at ``remaining_ms``."""
-
-    def __init__(self, remaining_ms: int) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 def poison(seq: str, *, size: int = 0) -> dict[str, Any]:

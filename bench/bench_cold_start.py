@@ -1,0 +1,228 @@
+"""Benchmark: the cold start of the stream processor vs a Powertools BatchProcessor handler,
+each in a real execution environment (a process running awslambdaric against the local
+Runtime API, streamops.lambda_local.environment), from a READ-ONLY code directory.
+
+Why read-only: Lambda unpacks the package into a read-only /var/task, so Python cannot
+cache what it compiles there; whatever is not shipped as bytecode is compiled on every
+cold start. Both contenders are therefore packaged the same way, with hash-checked
+bytecode (PEP 552): ours by ``components.function.function_archive`` (what is deployed),
+the Powertools one with ``aws_lambda_powertools``, ``jmespath`` and ``typing_extensions``
+copied into its task root and compiled the same way (Powertools is not in the Lambda
+runtime: it ships in the package or a layer).
+
+Measured in ONE run, interleaved round by round, medians:
+- INIT: from starting the environment's process to the runtime asking for its first
+  event (what Lambda reports as Init Duration: runtime start + handler import);
+- handler import: ``python -X importtime`` in the same directory, the cumulative time of
+  the ``handler`` module once the runtime (``awslambdaric.bootstrap``) is loaded, as in
+  Lambda, where the runtime imports the handler;
+- the first (cold) invocation of a 10-record DynamoDB Streams batch.
+
+Run: ``uv run --frozen --no-sync python bench/bench_cold_start.py [--rounds N]``.
+Writes ``bench/cold_start.json`` (``init_ms.handler``: read by the planner as the INIT time
+billed per cold start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import platform
+import py_compile
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from components.function import function_archive  # noqa: E402
+from streamops.lambda_local.environment import ExecutionEnvironment  # noqa: E402
+
+RESULTS = ROOT / "bench" / "cold_start.json"
+RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+POWERTOOLS_PACKAGES = ("aws_lambda_powertools", "jmespath", "typing_extensions.py")
+
+POWERTOOLS_HANDLER = """
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+logger = Logger(service="stream-processor")
+
+
+def record_handler(record):
+    logger.info("Processing %s", record.event_name)
+
+
+def lambda_handler(event, context):
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+"""
+
+
+def make_read_only(root: Path) -> None:
+    for path in sorted(root.rglob("*"), reverse=True):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    root.chmod(0o555)
+
+
+def make_writable(root: Path) -> None:
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755)
+
+
+def ours(into: Path, build: Path) -> Path:
+    archive = function_archive(runtime=RUNTIME, build_dir=build)
+    for name, asset in archive.assets.items():
+        target = into / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(asset.path, target)  # type: ignore[union-attr]
+    return into
+
+
+def powertools(into: Path) -> Path:
+    into.mkdir(parents=True)
+    (into / "handler.py").write_text(POWERTOOLS_HANDLER)
+    site = Path(str(__import__("aws_lambda_powertools").__file__)).resolve().parents[1]
+    for name in POWERTOOLS_PACKAGES:
+        source = site / name
+        if source.is_dir():
+            shutil.copytree(source, into / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copyfile(source, into / name)
+    compileall.compile_dir(
+        into,
+        quiet=1,
+        invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+    )
+    return into
+
+
+def event(records: int = 10) -> dict[str, object]:
+    def record(index: int) -> dict[str, object]:
+        keys = {"PK": {"S": f"USER#{index}"}, "SK": {"S": "PROFILE"}}
+        return {
+            "eventID": f"e{index}",
+            "eventName": "INSERT",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x",
+            "dynamodb": {
+                "Keys": keys,
+                "NewImage": {**keys, "name": {"S": f"user {index}"}},
+                "SequenceNumber": str(1000 + index),
+                "SizeBytes": 60,
+                "StreamViewType": "NEW_AND_OLD_IMAGES",
+            },
+        }
+
+    return {"Records": [record(index) for index in range(records)]}
+
+
+def cold_start(task_root: Path) -> tuple[float, float]:
+    """(INIT ms, first invocation ms) of a fresh environment."""
+    variables = {
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_LAMBDA_LOG_LEVEL": "WARN",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+    }
+    environment = ExecutionEnvironment(task_root, "handler.lambda_handler", variables)
+    try:
+        run = environment.invoke(
+            request_id=str(uuid.uuid4()),
+            body=json.dumps(event()).encode(),
+            function_arn="arn:aws:lambda:us-east-1:123456789012:function:bench",
+            trace_id="Root=1-00000000-000000000000000000000000;Sampled=0",
+            timeout_s=30,
+        )
+    finally:
+        environment.close()
+    if run.kind != "done" or run.init_ms is None:
+        raise RuntimeError(f"{task_root.name}: {run.kind} {run.error}")
+    return run.init_ms, run.duration_ms
+
+
+def import_ms(task_root: Path) -> float:
+    done = subprocess.run(
+        # The runtime (awslambdaric.bootstrap: logging, json, ...) is loaded before it
+        # imports the handler, as in Lambda: only what the handler adds is its import.
+        [sys.executable, "-X", "importtime", "-c", "import awslambdaric.bootstrap; import handler"],
+        cwd=task_root,
+        env={"PATH": os.environ.get("PATH", "/usr/bin")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in done.stderr.splitlines():
+        parts = [part.strip() for part in line.removeprefix("import time:").split("|")]
+        if len(parts) == 3 and parts[2] == "handler":
+            return int(parts[1]) / 1000
+    raise RuntimeError(f"no import time for handler in {task_root}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as workdir:
+        work = Path(workdir)
+        roots = {
+            "handler": ours(work / "ours", work / "build"),
+            "powertools": powertools(work / "powertools"),
+        }
+        for root in roots.values():
+            make_read_only(root)
+        figures: dict[str, dict[str, list[float]]] = {
+            name: {"init_ms": [], "import_ms": [], "first_invocation_ms": []} for name in roots
+        }
+        try:
+            for _ in range(args.rounds):
+                for name, root in roots.items():  # interleaved: like is compared with like
+                    init, first = cold_start(root)
+                    figures[name]["init_ms"].append(init)
+                    figures[name]["first_invocation_ms"].append(first)
+                    figures[name]["import_ms"].append(import_ms(root))
+        finally:
+            for root in roots.values():
+                make_writable(root)
+    medians = {
+        name: {key: statistics.median(values) for key, values in measured.items()}
+        for name, measured in figures.items()
+    }
+    print(f"Cold start from a read-only code directory, bytecode shipped ({args.rounds} rounds)")
+    print(f"{'median':<22}{'handler':>12}{'powertools':>12}{'ratio':>9}")
+    ratios = {}
+    for key in ("import_ms", "init_ms", "first_invocation_ms"):
+        ours_ms, theirs_ms = medians["handler"][key], medians["powertools"][key]
+        ratios[key] = ours_ms / theirs_ms
+        print(f"{key:<22}{ours_ms:>10.1f}ms{theirs_ms:>10.1f}ms{ratios[key]:>9.3f}")
+    results = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "rounds": args.rounds,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **{key: {name: medians[name][key] for name in medians} for key in ratios},
+        "ratios": ratios,
+    }
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,318 @@
+"""One Lambda execution environment: a process running AWS's runtime client, awslambdaric.
+
+Why a process: in Lambda each execution environment is a process of its own, started
+cold (INIT: the runtime starts and imports the handler module) and reused warm for later
+invocations, with module state surviving between them. Running the function under
+``python -m awslambdaric handler.lambda_handler`` means the bootstrap, handler loading,
+context object, JSON log formatter, log-level setup and error serialization are AWS's
+own code, not an imitation. The process talks to this environment's ``RuntimeApi``.
+
+What the environment gives back per invocation: the outcome (response, the runtime's
+error document, a timeout, a crash or an INIT failure), the lines it wrote (the runtime's
+log frames on the telemetry file descriptor, as in Lambda, and raw stdout/stderr), the
+INIT and invocation durations and the process's peak memory. Filtering those lines and
+the platform records are the log pipeline's job (``log_pipeline``, ``function``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streamops.lambda_local.runtime_api import (
+    ERROR,
+    INIT_FAILED,
+    NEXT_POLLED,
+    RESPONSE,
+    Invocation,
+    Outcome,
+    RuntimeApi,
+)
+
+# Frame header of the runtime's telemetry log sink: type (4), length (4), time in us (8).
+FRAME_HEADER_BYTES = 16
+_LEVEL_OF_FRAME = {
+    0xA55A0002: None,
+    0xA55A000A: "DEBUG",
+    0xA55A000E: "INFO",
+    0xA55A0012: "WARN",
+    0xA55A0016: "ERROR",
+    0xA55A001A: "FATAL",
+    0xA55A0003: None,
+    0xA55A000B: "DEBUG",
+    0xA55A000F: "INFO",
+    0xA55A0013: "WARN",
+    0xA55A0017: "ERROR",
+    0xA55A001B: "FATAL",
+}
+# Variables of this process passed on so the interpreter itself works; nothing else leaks.
+_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
+
+# Outcome kinds of one invocation.
+DONE, FAILED, TIMED_OUT, CRASHED, INIT_ERROR = "done", "failed", "timed-out", "crashed", "init"
+
+
+@dataclass(frozen=True)
+class WrittenLine:
+    """A line the environment wrote: from the runtime's log sink (``level`` is the frame's)
+    or from stdout/stderr (``level`` None: the platform decides)."""
+
+    timestamp_ms: int
+    message: str
+    from_runtime: bool
+    level: str | None = None
+
+
+@dataclass
+class Run:
+    """What one invocation of the environment produced."""
+
+    kind: str  # DONE | FAILED | TIMED_OUT | CRASHED | INIT_ERROR
+    response: bytes = b""
+    error: dict[str, object] | None = None  # the runtime's error document
+    error_type: str | None = None
+    cold: bool = False
+    init_ms: float | None = None  # INIT duration (cold only)
+    started: float = 0.0  # epoch seconds, when the event was handed over
+    duration_ms: float = 0.0
+    max_memory_mb: int = 0
+    lines: list[WrittenLine] = field(default_factory=list)
+
+
+class ExecutionEnvironment:
+    """A process running the function under awslambdaric, one invocation at a time."""
+
+    def __init__(
+        self,
+        task_root: Path,
+        handler: str,
+        environment: Mapping[str, str],
+        *,
+        python: str = sys.executable,
+    ):
+        self.task_root, self.handler = task_root, handler
+        self.api = RuntimeApi()
+        telemetry_read, telemetry_write = os.pipe()
+        variables = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
+        variables.update(environment)
+        variables.update(
+            AWS_LAMBDA_RUNTIME_API=self.api.address,
+            LAMBDA_TASK_ROOT=str(task_root),
+            _HANDLER=handler,
+            _LAMBDA_TELEMETRY_LOG_FD=str(telemetry_write),
+            PYTHONUNBUFFERED="1",
+        )
+        self.init_started = time.time()
+        self.process = subprocess.Popen(
+            [python, "-m", "awslambdaric", handler],
+            cwd=task_root,  # `python -m` puts it first on sys.path, as Lambda's task root
+            env=variables,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(telemetry_write,),
+            start_new_session=True,  # Ctrl-C stops the runner between rounds, not the function
+        )
+        os.close(telemetry_write)
+        self._telemetry = telemetry_read
+        self._stdout = self.process.stdout.fileno() if self.process.stdout else -1
+        self._outputs = {self._stdout: True, self._telemetry: True}  # fd -> still open
+        self._frames = b""
+        self._text = b""
+        self._lines: list[WrittenLine] = []
+        self.initialized = False  # the runtime asked for its first event: INIT is over
+        self.init_ms: float | None = None
+        self.init_error: dict[str, object] | None = None
+        self.invocations = 0
+        self.closed = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return not self.closed and self.process.poll() is None
+
+    # ------------------------------------------------------------------ invoking
+    def invoke(
+        self, *, request_id: str, body: bytes, function_arn: str, trace_id: str, timeout_s: float
+    ) -> Run:
+        """Hand the event over and wait for its outcome, at most ``timeout_s`` seconds
+        after that (INIT, on a cold start, is bounded by the same timeout on its own: the
+        deadline header is set once the runtime asks for the event)."""
+        cold = self.invocations == 0
+        self.invocations += 1
+        if not self.initialized:
+            init = self._wait(lambda outcome: outcome.kind in (NEXT_POLLED, INIT_FAILED), timeout_s)
+            if init is None or init.kind != NEXT_POLLED:
+                return self._failed_init(init, timeout_s)
+            self.initialized = True
+            self.init_ms = (time.time() - self.init_started) * 1000
+        started = time.time()
+        deadline_ms = int((started + timeout_s) * 1000)
+        self.api.submit(Invocation(request_id, body, deadline_ms, function_arn, trace_id))
+        outcome = self._wait(
+            lambda outcome: outcome.kind in (RESPONSE, ERROR) and outcome.request_id == request_id,
+            timeout_s,
+        )
+        duration_ms = (time.time() - started) * 1000
+        run = Run(
+            kind=DONE,
+            cold=cold,
+            init_ms=self.init_ms if cold else None,
+            started=started,
+            duration_ms=duration_ms,
+        )
+        if outcome is None:
+            if self.alive():
+                run.kind, run.error_type = TIMED_OUT, "Sandbox.Timedout"
+                run.duration_ms = timeout_s * 1000
+            else:
+                run.kind, run.error_type = CRASHED, "Runtime.ExitError"
+                run.error = self._exit_error()
+        elif outcome.kind == ERROR:
+            run.error = _document(outcome)
+            # The runtime's C client sends the type in the body (errorType), not the header.
+            run.kind = FAILED
+            run.error_type = outcome.error_type or str(run.error.get("errorType") or "Unhandled")
+        else:
+            run.response = outcome.body
+        run.max_memory_mb = self.peak_memory_mb()
+        run.lines = self._take_lines()
+        if run.kind in (TIMED_OUT, CRASHED):
+            self.close()  # Lambda resets the environment: the next invocation starts cold
+        return run
+
+    def _failed_init(self, outcome: Outcome | None, timeout_s: float) -> Run:
+        self.init_ms = (time.time() - self.init_started) * 1000
+        run = Run(kind=INIT_ERROR, cold=True, init_ms=self.init_ms, started=time.time())
+        if outcome is not None:
+            run.error_type, run.error = outcome.error_type, _document(outcome)
+        elif self.alive():
+            run.error_type, run.kind = "Sandbox.Timedout", TIMED_OUT
+            run.error = {"errorMessage": f"INIT did not finish within {timeout_s:.2f} seconds"}
+        else:
+            run.error_type, run.error = "Runtime.ExitError", self._exit_error()
+        run.max_memory_mb = self.peak_memory_mb()
+        self.init_error = run.error
+        run.lines = self._take_lines()
+        self.close()
+        return run
+
+    def _exit_error(self) -> dict[str, object]:
+        code = self.process.poll()
+        status = f"signal: {-code}" if code is not None and code < 0 else f"exit status {code}"
+        return {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: Error: {status}"}
+
+    def _wait(self, wanted: Callable[[Outcome], bool], timeout_s: float) -> Outcome | None:
+        """Read the environment's output until an outcome ``wanted`` accepts arrives, the
+        process ends, or the time is up; then drain what is already written."""
+        deadline = time.monotonic() + timeout_s
+        found: Outcome | None = None
+        while found is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            ready, _, _ = select.select([self.api.wake_fd, *self._open_outputs()], [], [], left)
+            if self.api.wake_fd in ready:
+                outcome = self.api.take_outcome()
+                if outcome is not None and wanted(outcome):
+                    found = outcome
+            self._read(ready)
+            if not self._open_outputs() and self.process.poll() is not None:
+                break  # output closed and the process is gone: it crashed or exited
+        self._drain()
+        return found
+
+    def _open_outputs(self) -> list[int]:
+        return [fd for fd, is_open in self._outputs.items() if is_open]
+
+    def _read(self, ready: list[int]) -> None:
+        for fd in self._open_outputs():
+            if fd not in ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self._outputs[fd] = False  # closed: the process ended
+            elif fd == self._stdout:
+                self._text += chunk
+                self._split_text()
+            else:
+                self._frames += chunk
+                self._split_frames()
+
+    def _drain(self) -> None:
+        """What was written before the outcome was posted is in the pipes already."""
+        while True:
+            ready, _, _ = select.select(self._open_outputs(), [], [], 0)
+            if not ready:
+                return
+            self._read(ready)
+
+    def _split_text(self) -> None:
+        *complete, self._text = self._text.split(b"\n")
+        now = int(time.time() * 1000)
+        for raw in complete:
+            line = raw.decode("utf-8", "replace")
+            if line:
+                self._lines.append(WrittenLine(now, line, from_runtime=False))
+
+    def _split_frames(self) -> None:
+        while len(self._frames) >= FRAME_HEADER_BYTES:
+            frame_type = int.from_bytes(self._frames[0:4], "big")
+            length = int.from_bytes(self._frames[4:8], "big")
+            micros = int.from_bytes(self._frames[8:16], "big")
+            if len(self._frames) < FRAME_HEADER_BYTES + length:
+                return
+            message = self._frames[FRAME_HEADER_BYTES : FRAME_HEADER_BYTES + length]
+            self._frames = self._frames[FRAME_HEADER_BYTES + length :]
+            self._lines.append(
+                WrittenLine(
+                    micros // 1000,
+                    message.decode("utf-8", "replace").rstrip("\n"),
+                    from_runtime=True,
+                    level=_LEVEL_OF_FRAME.get(frame_type),
+                )
+            )
+
+    def _take_lines(self) -> list[WrittenLine]:
+        if self._text and not self.alive():
+            self._text += b"\n"
+            self._split_text()
+        lines, self._lines = self._lines, []
+        return lines
+
+    def peak_memory_mb(self) -> int:
+        """The process's peak resident memory (VmHWM), as Lambda's Max Memory Used."""
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return max(1, int(line.split()[1]) // 1024)
+        return 0
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+        os.close(self._telemetry)
+        self.api.close()
+
+
+def _document(outcome: Outcome) -> dict[str, object]:
+    try:
+        value = outcome.json()
+    except ValueError:
+        value = None
+    return value if isinstance(value, dict) else {"errorMessage": outcome.body.decode()}
