@@ -45,7 +45,9 @@ KMS_KEY = "aws:kms/key:Key"
 # Actions AWS does not let a policy scope to a resource: `"Resource": "*"` is the only
 # form that works for them (aws-facts.md, execution role). Anything else on `*` is a
 # finding.
-UNRESTRICTABLE_ACTIONS = frozenset({"dynamodb:ListStreams"})
+UNRESTRICTABLE_ACTIONS = frozenset(
+    {"dynamodb:ListStreams", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+)
 # The only principal the pipeline's roles may trust (CKV_AWS_60/61).
 TRUSTED_SERVICE = "lambda.amazonaws.com"
 # CloudWatch Logs: 0 = never expire; otherwise Checkov CKV_AWS_338 wants a year or more.
