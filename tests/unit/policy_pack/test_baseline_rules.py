@@ -11,6 +11,7 @@ arrives with issue 14), in the inputs shape the pack receives.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_tracing_check_catches_pass_through_and_passes_active(prod):
 # S3 bucket rules: a compliant bucket as pulumi-aws 7 declares it, then one setting broken.
 # ---------------------------------------------------------------------------------------
 # AWS's documented example for S3.5 ("Security Hub controls for Amazon S3", S3.5 remediation).
-TLS_ONLY = {
+TLS_ONLY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -125,7 +126,7 @@ TLS_ONLY = {
         }
     ],
 }
-BUCKET_SETTINGS = {
+BUCKET_SETTINGS: dict[str, dict[str, Any]] = {
     rules.BUCKET_PUBLIC_ACCESS_BLOCK: {
         "blockPublicAcls": True, "blockPublicPolicy": True,
         "ignorePublicAcls": True, "restrictPublicBuckets": True,
@@ -146,7 +147,7 @@ BUCKET_RULES = {
 }
 
 
-def with_bucket(resources, bucket_name: str = BUCKET_NAME, **replaced):
+def with_bucket(resources: Any, *, bucket_name: str = BUCKET_NAME, **replaced: Any) -> Any:
     """The graph plus a bucket and its five settings; `replaced` swaps one setting's props."""
     resources = add(resources, rules.BUCKET, "failures-bucket", bucket=bucket_name)
     for kind, props in BUCKET_SETTINGS.items():
@@ -165,7 +166,8 @@ def test_bucket_rules_pass_a_compliant_bucket(prod):
 
 @pytest.mark.parametrize("kind", list(BUCKET_RULES), ids=lambda kind: kind.rsplit(":", 1)[-1])
 def test_bucket_rules_catch_a_missing_setting(prod, kind):
-    missing = with_bucket(prod, **{kind.rsplit(":", 1)[-1]: None})
+    without: dict[str, Any] = {kind.rsplit(":", 1)[-1]: None}
+    missing = with_bucket(prod, **without)
     assert len(messages(rule(BUCKET_RULES[kind]), missing)) == 1
     for other_kind, rule_id in BUCKET_RULES.items():
         if other_kind != kind:
