@@ -124,9 +124,14 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "alarms to an HTTPS endpoint": (
         "dev",
-        {"alarms": {"notify": "subscribers", "notifyReason": None,
-                    "httpsEndpoints": ["https://pager.shop-ops.net/sns"]}},
-    ),  # fmt: skip
+        {
+            "alarms": {
+                "notify": "subscribers",
+                "notifyReason": None,
+                "httpsEndpoints": ["https://pager.shop-ops.net/sns"],
+            }
+        },
+    ),
     "SNS failure destination (AWS-managed key)": (
         "dev",
         {"trigger": {"onFailure": "sns", "destinationRetentionDays": None}},

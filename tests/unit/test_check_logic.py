@@ -57,6 +57,7 @@ FUNCTION_UPDATING = {
         "State": "Active",
         "LastUpdateStatus": "InProgress",
         "LastUpdateStatusReason": "The function is being updated.",
+        "TracingConfig": {"Mode": "PassThrough"},  # GetFunction always returns it
         "LoggingConfig": {
             "LogFormat": "JSON",
             "ApplicationLogLevel": "INFO",
@@ -127,14 +128,49 @@ def test_an_existing_tables_view_must_carry_the_images_the_filters_read() -> Non
     assert _stream_finding(recorded(config), carrying).ok
 
 
-def test_unconfirmed_subscriptions_pass_with_a_note_missing_ones_fail() -> None:
-    pending = [
-        {"Protocol": "email", "Endpoint": "a@example.com", "SubscriptionArn": "PendingConfirmation"}
-    ]
-    finding = _subscriptions_finding(("a@example.com",), pending)
-    assert finding.ok and "awaiting confirmation: a@example.com" in finding.detail
-    missing = _subscriptions_finding(("a@example.com", "b@example.com"), pending)
+def alarms_with(**alarms: Any) -> Any:
+    config = stack_config("prod", alarms=alarms)
+    return parse_stack_config(config, "prod").alarms
+
+
+def subscription(endpoint: str, protocol: str = "email", arn: str = "arn:sub") -> dict:
+    return {"Protocol": protocol, "Endpoint": endpoint, "SubscriptionArn": arn}
+
+
+def test_unconfirmed_subscriptions_and_missing_ones_fail() -> None:
+    config = alarms_with(emails=["a@shop.com"])
+    pending = [subscription("a@shop.com", arn="PendingConfirmation")]
+    finding = _subscriptions_finding(config, pending)
+    assert not finding.ok
+    assert finding.detail == "unconfirmed subscriptions (they receive nothing): a@shop.com"
+    assert "confirmation email" in finding.fix
+    missing = _subscriptions_finding(alarms_with(emails=["a@shop.com", "b@shop.com"]), pending)
     assert not missing.ok and "3 days" in missing.fix
+    confirmed = _subscriptions_finding(config, [subscription("a@shop.com")])
+    assert confirmed.ok and confirmed.detail == "alarms reach (confirmed): email:a@shop.com"
+
+
+def test_subscribers_on_example_domains_fail_even_when_subscribed() -> None:
+    # Pulumi.prod.yaml's committed placeholder: a reserved domain (RFC 2606) reaches nobody.
+    config = parse_stack_config(load_stack_config("prod"), "prod").alarms
+    assert config.emails == ("oncall@example.com",)
+    finding = _subscriptions_finding(config, [subscription("oncall@example.com")])
+    assert not finding.ok and "reserved example domain" in finding.detail
+
+
+def test_https_endpoints_and_forwarded_topics_count_as_subscribers() -> None:
+    url = "https://pager.shop-ops.net/sns"
+    topic = "arn:aws:sns:us-east-1:123456789012:oncall"
+    config = alarms_with(emails=[], httpsEndpoints=[url], forwardToTopicArns=[topic])
+    finding = _subscriptions_finding(config, [subscription(url, "https")])
+    assert finding.ok and finding.detail == f"alarms reach (confirmed): https:{url}, {topic}"
+    assert not _subscriptions_finding(config, []).ok
+
+
+def test_notify_none_passes_with_its_reason() -> None:
+    config = parse_stack_config(load_stack_config("dev"), "dev").alarms
+    finding = _subscriptions_finding(config, [])
+    assert finding.ok and "alarms.notify: none: free-tier dev stack" in finding.detail
 
 
 EXPECTED = {
