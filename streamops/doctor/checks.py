@@ -31,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from components.alarms import (
     GREATER_THAN,
     NOT_BREACHING,
+    TOPIC_KEY_USER,
     AlarmSpec,
     DashboardFacts,
     FailureTarget,
@@ -935,8 +936,18 @@ def _alarm_topic_finding(
             "alarms.topic", "alarm topic exists (unencrypted, as configured: topicKmsKey none)"
         )
     judged = _key_judgement("alarms.topic", "alarm topic", choice, key)
-    if not judged.ok or choice != "create" or key is None or key_policy is None:
+    if not judged.ok or key is None or key_policy is None:
         return judged
+    if choice != "create":  # a configured key: its owner's policy must let CloudWatch in
+        problems = missing_grants(key_policy, stack.account(), [TOPIC_KEY_USER])
+        if problems:
+            return failed(
+                "alarms.topic",
+                f"policy of the configured topic key {key.arn} " + "; ".join(problems),
+                "CloudWatch cannot publish to a topic whose key it may not use: the key's "
+                "owner must add the statement (README, Security: key policies)",
+            )
+        return passed("alarms.topic", f"{judged.detail}; its key policy lets CloudWatch use it")
     # A created key must let CloudWatch use it, and nothing else (aws-facts: KMS gotchas).
     wanted = grants(alarm_topic_key_policy(stack.account()))
     deployed = grants(key_policy)

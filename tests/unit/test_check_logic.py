@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 
+from components.alarms import alarm_topic_key_policy
 from components.config import parse_stack_config
 from components.function import LAMBDA_TRUST_POLICY
 from streamops.aws import AwsClients
 from streamops.doctor.checks import (
     DeployedStack,
+    KeyFacts,
+    _alarm_topic_finding,
     _stream_finding,
     _subscriptions_finding,
     check_function,
@@ -238,3 +241,17 @@ def test_a_principal_written_as_a_list_is_the_same_principal() -> None:
         ]
     }
     assert grants(widened) != grants(LAMBDA_TRUST_POLICY)
+
+
+def test_a_configured_topic_key_must_let_cloudwatch_alarms_use_it() -> None:
+    arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    stack = recorded(stack_config("dev", alarms={"topicKmsKey": arn}))
+    key = KeyFacts(arn=arn, customer_managed=True, enabled=True, rotation=False, aliases=())
+    root = f"arn:aws:iam::{stack.arn_part(4)}:root"
+    grant_all = {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"}
+    default_policy = {"Statement": [grant_all]}
+    finding = _alarm_topic_finding(stack, key, default_policy)
+    assert not finding.ok
+    assert "does not allow kms:Decrypt for Service:cloudwatch.amazonaws.com" in finding.detail
+    # The policy the program would write passes, however the owner lays it out.
+    assert _alarm_topic_finding(stack, key, alarm_topic_key_policy(stack.account())).ok
