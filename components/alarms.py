@@ -29,8 +29,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import PROJECT, AlarmsConfig, FunctionConfig
-from components.kms import key_arn_for
+from components.config import PROJECT, AlarmsConfig, FunctionConfig, placeholder_subscribers
+from components.kms import Account, cloudwatch_alarms_user, key_arn_for, key_policy
 
 TYPE = f"{PROJECT}:index:StreamAlarms"
 
@@ -58,8 +58,8 @@ GREATER_THAN = "GreaterThanThreshold"
 NOT_BREACHING = "notBreaching"
 
 CLOUDWATCH_SERVICE = "cloudwatch.amazonaws.com"
-# What CloudWatch needs on the topic's key to publish to it (aws-facts.md, KMS gotchas).
-CLOUDWATCH_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+# Who may use a created topic key: CloudWatch alarms of this account and region only.
+TOPIC_KEY_USER = cloudwatch_alarms_user()
 RUNBOOK = "Runbook: README, Alarms"
 # Dashboard names allow A-Z a-z 0-9 - _ only; stack names may also hold dots.
 DASHBOARD_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -186,20 +186,10 @@ def _failure_destination_spec(fn: str, per: str, failure: FailureTarget) -> Alar
     )  # fmt: skip
 
 
-def alarm_topic_key_policy(partition: str, account: str) -> dict:
-    """Key policy of a created topic key: the account administers it (so IAM policies
-    keep working and the key stays manageable), CloudWatch may only use it to publish."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "AccountAdministersKey", "Effect": "Allow",
-             "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-             "Action": "kms:*", "Resource": "*"},
-            {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
-             "Principal": {"Service": CLOUDWATCH_SERVICE},
-             "Action": CLOUDWATCH_KMS_ACTIONS, "Resource": "*"},
-        ],
-    }  # fmt: skip
+def alarm_topic_key_policy(account: Account) -> dict:
+    """Key policy of a created topic key: the account administers it (components/kms.py),
+    CloudWatch alarms of this account and region may only use it to publish."""
+    return key_policy(account, [TOPIC_KEY_USER])
 
 
 def alarm_topic_policy(topic_arn: str, partition: str, region: str, account: str) -> dict:
@@ -339,6 +329,30 @@ def dashboard_body(facts: DashboardFacts) -> dict:
     return {"widgets": widgets}
 
 
+def subscriptions(config: AlarmsConfig) -> list[tuple[str, str]]:
+    """(protocol, endpoint) of every subscription the alarm topic gets."""
+    return [("email", email) for email in config.emails] + [
+        ("https", url) for url in config.https_endpoints
+    ]
+
+
+def _warn_if_nobody_is_reached(config: AlarmsConfig, resource: pulumi.Resource) -> None:
+    """Say at every preview when alarms reach nobody (by choice, or by a placeholder)."""
+    if not config.subscribers():
+        pulumi.log.warn(
+            f"alarms.notify is none and nobody is subscribed: the alarms notify nobody "
+            f"({config.notify_reason}); "
+            "watch them in the console or subscribe to the alarmTopicArn output",
+            resource=resource,
+        )
+    for placeholder in placeholder_subscribers(config):
+        pulumi.log.warn(
+            f"alarm subscriber {placeholder} is on a reserved example domain and reaches "
+            "nobody: set alarms.emails / alarms.httpsEndpoints to your on-call address",
+            resource=resource,
+        )
+
+
 @dataclass
 class StreamAlarmsArgs:
     alarms: AlarmsConfig
@@ -376,9 +390,7 @@ class StreamAlarms(pulumi.ComponentResource):
             f"Encrypts the alarm topic of {args.function.name}; CloudWatch may use it",
             tags,
             self,
-            policy=pulumi.Output.all(partition, account).apply(
-                lambda values: json.dumps(alarm_topic_key_policy(*values))
-            ),
+            users=[TOPIC_KEY_USER],
         )
         topic = aws.sns.Topic(
             f"{prefix}-alarms",
@@ -394,23 +406,17 @@ class StreamAlarms(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        if not config.emails:
-            # Valid (e.g. a chat or pager integration subscribed outside this program),
-            # but alarms that notify nobody are easy to miss: say so at every preview.
-            pulumi.log.warn(
-                "alarms.emails is empty: the alarms notify a topic nobody is subscribed to "
-                "from this stack; add addresses or subscribe your on-call tooling to the "
-                "alarmTopicArn output",
-                resource=self,
-            )
-        for email in config.emails:
+        _warn_if_nobody_is_reached(config, self)
+        for protocol, endpoint in subscriptions(config):
             aws.sns.TopicSubscription(
-                f"{name}-email-{email.lower()}",
+                f"{name}-{protocol}-{endpoint.lower()}",
                 topic=topic.arn,
-                protocol="email",
-                endpoint=email,
+                protocol=protocol,
+                endpoint=endpoint,
                 opts=child,
             )
+        # Every alarm notifies the stack's topic and each forwarded topic.
+        actions: list[pulumi.Input[str]] = [topic.arn, *config.forward_topic_arns]
         alarms = [
             aws.cloudwatch.MetricAlarm(
                 f"{name}-{spec.purpose}",
@@ -426,8 +432,8 @@ class StreamAlarms(pulumi.ComponentResource):
                 comparison_operator=GREATER_THAN,
                 treat_missing_data=NOT_BREACHING,
                 actions_enabled=True,
-                alarm_actions=[topic.arn],
-                ok_actions=[topic.arn],
+                alarm_actions=actions,
+                ok_actions=actions,
                 tags=tags,
                 # An alarm must not go live before CloudWatch may publish to its topic.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[topic_policy]),

@@ -69,6 +69,25 @@ DESTINATION_KMS_CHOICES = ("managed", "create")
 # `alias/aws/sns` key: its policy cannot be changed to let CloudWatch use it, so alarms
 # could not publish (see aws-facts.md, KMS gotchas).
 ALARM_TOPIC_KMS_CHOICES = ("none", "create")
+# The function's log group: a customer-managed key (created, or an ARN) or none (CloudWatch
+# Logs still encrypts at rest with its own key).
+LOG_KMS_CHOICES = ("none", "create")
+# The function's environment variables: Lambda's AWS-managed key, or a customer-managed one.
+ENVIRONMENT_KMS_CHOICES = ("aws-managed", "create")
+# Lambda's X-Ray tracing modes (tracing_config.mode).
+TRACING_MODES = ("PassThrough", "Active")
+# Who alarms reach: the subscribers configured, or (explicitly, with a reason) nobody.
+ALARM_NOTIFY_CHOICES = ("subscribers", "none")
+# An SNS topic in this account and region that CloudWatch alarms may notify directly.
+SNS_TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+# HTTPS subscription endpoints (SNS confirms them with a SubscriptionConfirmation POST).
+HTTPS_ENDPOINT_RE = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?$")
+# RFC 2606 / 6761 reserved names: an address there reaches nobody, by definition.
+RESERVED_DOMAIN_RE = re.compile(
+    r"(^|\.)(example\.(com|net|org)|[^.]+\.(example|invalid|test|localhost))$", re.IGNORECASE
+)
+# CloudWatch allows at most 5 actions per alarm state: the stack's topic plus 4 forwards.
+MAX_FORWARD_TOPICS = 4
 
 MEMORY_MB = (128, 10240)
 TIMEOUT_SECONDS = (1, 900)
@@ -155,6 +174,9 @@ class FunctionConfig:
     log_retention_days: int
     log_level: str
     metrics_namespace: str
+    log_kms_key: str = "create"  # "none" | "create" | key ARN
+    environment_kms_key: str = "create"  # "aws-managed" | "create" | key ARN
+    tracing: str = "PassThrough"  # "PassThrough" | "Active"
 
 
 @dataclass(frozen=True)
@@ -190,6 +212,14 @@ class AlarmsConfig:
     period_seconds: int
     emails: tuple[str, ...]  # each subscribed to the alarm topic
     topic_kms_key: str  # "none" | "create" | key ARN
+    https_endpoints: tuple[str, ...] = ()  # each subscribed to the alarm topic (https)
+    forward_topic_arns: tuple[str, ...] = ()  # existing topics each alarm also notifies
+    notify: str = "subscribers"  # "subscribers" | "none" (nobody, with notify_reason)
+    notify_reason: str | None = None
+
+    def subscribers(self) -> tuple[str, ...]:
+        """Everyone an alarm reaches: emails, HTTPS endpoints and forwarded topics."""
+        return (*self.emails, *self.https_endpoints, *self.forward_topic_arns)
 
 
 @dataclass(frozen=True)
@@ -463,6 +493,35 @@ FUNCTION_KEYS = (
         allowed="1-255 printable ASCII chars, not starting with ':' or AWS/",
         doc="CloudWatch namespace of the handler's embedded metrics.",
     ),
+    Key(
+        "logKmsKey",
+        str,
+        "create",
+        check=_kms_choice(LOG_KMS_CHOICES),
+        allowed="create, none, or a key ARN",
+        doc="Log group encryption (CKV_AWS_158): `create` (a customer-managed key only "
+        "CloudWatch Logs may use, for this log group), a key ARN whose policy lets "
+        "logs.<region>.amazonaws.com use it, or `none` (CloudWatch Logs' own encryption).",
+    ),
+    Key(
+        "environmentKmsKey",
+        str,
+        "create",
+        check=_kms_choice(ENVIRONMENT_KMS_CHOICES),
+        allowed="create, aws-managed, or a key ARN",
+        doc="Environment variable encryption (CKV_AWS_173): `create` (customer-managed, "
+        "usable only through Lambda), a key ARN, or `aws-managed` (aws/lambda). With "
+        "logKmsKey also `create`, one key serves both.",
+    ),
+    Key(
+        "tracing",
+        str,
+        "PassThrough",
+        choices=TRACING_MODES,
+        doc="X-Ray tracing (CKV_AWS_50): `Active` samples and records invocations (X-Ray "
+        "pricing; the role gets xray:PutTraceSegments and xray:PutTelemetryRecords on `*`, "
+        "which X-Ray cannot scope); `PassThrough` records nothing itself.",
+    ),
 )
 
 TRIGGER_KEYS = (
@@ -611,6 +670,39 @@ ALARMS_KEYS = (
         [],
         allowed="email addresses, each once",
         doc="Subscribed to the alarm topic (each must confirm AWS's email first).",
+    ),
+    Key(
+        "httpsEndpoints",
+        list,
+        [],
+        allowed="https:// URLs, each once",
+        doc="Subscribed to the alarm topic over HTTPS (a pager or chat webhook; it must "
+        "confirm the subscription).",
+    ),
+    Key(
+        "forwardToTopicArns",
+        list,
+        [],
+        allowed=f"up to {MAX_FORWARD_TOPICS} SNS topic ARNs of the stack's region",
+        doc="Existing SNS topics every alarm also notifies (e.g. the topic an AWS Chatbot "
+        "channel or on-call tool already watches); their policy must let "
+        "cloudwatch.amazonaws.com publish.",
+    ),
+    Key(
+        "notify",
+        str,
+        "subscribers",
+        choices=ALARM_NOTIFY_CHOICES,
+        doc="`subscribers`: at least one of emails, httpsEndpoints, forwardToTopicArns is "
+        "required; `none`: no subscriber is required and alarms may notify nobody, on "
+        "purpose (give notifyReason).",
+    ),
+    Key(
+        "notifyReason",
+        str,
+        None,
+        allowed="required when notify is none",
+        doc="Why nobody is notified (shown in every preview's warning).",
     ),
     Key(
         "topicKmsKey",
@@ -778,6 +870,9 @@ def _parse_function(raw: Any, problems: _Problems) -> FunctionConfig | None:
         log_retention_days=v["logRetentionDays"],
         log_level=v["logLevel"],
         metrics_namespace=v["metricsNamespace"],
+        log_kms_key=v["logKmsKey"],
+        environment_kms_key=v["environmentKmsKey"],
+        tracing=v["tracing"],
     )
 
 
@@ -888,6 +983,22 @@ def _parse_alarms(raw: Any, problems: _Problems) -> AlarmsConfig | None:
                 f"got {evaluations} x {period} = {period * evaluations}",
             )
     emails = _check_emails(v["emails"] or [], problems)
+    endpoints = _check_listed(
+        "alarms.httpsEndpoints", v["httpsEndpoints"] or [], HTTPS_ENDPOINT_RE,
+        "an https:// URL such as https://events.pagerduty.com/integration/KEY/enqueue",
+        problems,
+    )  # fmt: skip
+    forwards = _check_listed(
+        "alarms.forwardToTopicArns", v["forwardToTopicArns"] or [], SNS_TOPIC_ARN_RE,
+        "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)", problems,
+    )  # fmt: skip
+    if len(forwards) > MAX_FORWARD_TOPICS:
+        problems.add(
+            "alarms.forwardToTopicArns",
+            f"may hold at most {MAX_FORWARD_TOPICS} topics (CloudWatch allows 5 actions per "
+            f"alarm state, one is the stack's topic); got {len(forwards)}",
+        )
+    _check_notify(v, (*emails, *endpoints, *forwards), problems)
     if problems.items:
         return None
     return AlarmsConfig(
@@ -899,7 +1010,61 @@ def _parse_alarms(raw: Any, problems: _Problems) -> AlarmsConfig | None:
         period_seconds=period,
         emails=tuple(emails),
         topic_kms_key=v["topicKmsKey"],
+        https_endpoints=tuple(endpoints),
+        forward_topic_arns=tuple(forwards),
+        notify=v["notify"],
+        notify_reason=v["notifyReason"],
     )
+
+
+def _check_listed(
+    key: str, raw: list[Any], pattern: re.Pattern[str], what: str, problems: _Problems
+) -> list[str]:
+    """Strings of a list that must each match `pattern`, each once."""
+    found: list[str] = []
+    for index, value in enumerate(raw):
+        path = f"{key}[{index}]"
+        if not isinstance(value, str) or not pattern.match(value):
+            problems.add(path, f"must be {what} (got {value!r})")
+        elif value in found:
+            problems.add(path, f"repeats {value!r}; list each once")
+        else:
+            found.append(value)
+    return found
+
+
+def _check_notify(v: dict[str, Any], subscribers: tuple[str, ...], problems: _Problems) -> None:
+    """Alarms must reach a person, or say explicitly (with a reason) that they do not."""
+    if not v["enabled"] or v["notify"] is None:
+        return
+    if v["notify"] == "none":
+        # Subscribers next to `none` are still subscribed (a developer trying an address):
+        # `none` only waives the requirement to have one.
+        if not (v["notifyReason"] or "").strip():
+            problems.add(
+                "alarms.notifyReason",
+                "is required when alarms.notify is none: say why nobody is notified",
+            )
+        return
+    if v["notifyReason"] is not None:
+        problems.add("alarms.notifyReason", "only applies when alarms.notify is none")
+    if not subscribers:
+        problems.add(
+            "alarms.emails",
+            "names nobody, and neither do alarms.httpsEndpoints or alarms.forwardToTopicArns: "
+            "the alarms would notify a topic no one is subscribed to. Name at least one "
+            "subscriber, or set alarms.notify: none with alarms.notifyReason (e.g. a dev stack)",
+        )
+
+
+def placeholder_subscribers(alarms: AlarmsConfig) -> list[str]:
+    """Subscribers on reserved example domains (RFC 2606): they reach nobody."""
+    found = []
+    for subscriber in (*alarms.emails, *alarms.https_endpoints):
+        host = subscriber.split("@", 1)[1] if "@" in subscriber else subscriber.split("/")[2]
+        if RESERVED_DOMAIN_RE.search(host.split(":")[0]):
+            found.append(subscriber)
+    return found
 
 
 def _check_emails(raw: list[Any], problems: _Problems) -> list[str]:
@@ -924,13 +1089,22 @@ def _key_region_problems(config: StackConfig, region: str) -> list[str]:
         "table.kmsKey": config.table.kms_key,
         "trigger.destinationKmsKey": config.trigger.destination_kms_key,
         "alarms.topicKmsKey": config.alarms.topic_kms_key,
+        "function.logKmsKey": config.function.log_kms_key,
+        "function.environmentKmsKey": config.function.environment_kms_key,
     }
     problems = []
     for key, value in chosen.items():
         if value.startswith("arn:") and value.split(":")[3] != region:
             problems.append(
                 f"{key} is a key in {value.split(':')[3]}, but the stack deploys to {region} "
-                "(aws:region): DynamoDB, SQS and SNS only use keys of their own region"
+                "(aws:region): DynamoDB, SQS, SNS, Lambda and CloudWatch Logs only use keys "
+                "of their own region"
+            )
+    for index, arn in enumerate(config.alarms.forward_topic_arns):
+        if arn.split(":")[3] != region:
+            problems.append(
+                f"alarms.forwardToTopicArns[{index}] is a topic in {arn.split(':')[3]}, but the "
+                f"stack deploys to {region} (aws:region): alarms notify topics of their region"
             )
     return problems
 

@@ -18,13 +18,19 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import PROJECT, TriggerConfig
-from components.kms import key_arn_for
+from components.kms import KeyUser, key_arn_for, via_service
 
 TYPE = f"{PROJECT}:index:FailureDestination"
 SECONDS_PER_DAY = 86400
 # SNS's AWS-managed key: free, and usable by the execution role publishing through SNS.
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 MAX_NAME_PREFIX = 80 - len("-failures") - 8
+# Who may use a created destination key: the account's principals, through the
+# destination's service only (the mapping and the function send with the execution role).
+DESTINATION_KEY_USERS: dict[str, KeyUser] = {
+    "sqs": via_service("UseThroughSqs", "sqs"),
+    "sns": via_service("UseThroughSns", "sns"),
+}
 
 
 @dataclass
@@ -69,6 +75,7 @@ class FailureDestination(pulumi.ComponentResource):
             f"Encrypts the failure destination of {args.function_name}",
             tags,
             self,
+            users=[DESTINATION_KEY_USERS[trigger.on_failure]],
         )
         self.kind = trigger.on_failure
         self.queue_url = self.queue_name = self.topic_name = None

@@ -4,7 +4,15 @@ Why not the managed `AWSLambdaDynamoDBExecutionRole`: it grants stream reads on 
 stream in the account and log writes everywhere (`Resource: *`). Here each statement names
 the exact ARNs: the one stream, the function's own log group, the one failure destination
 (and the keys encrypting them). `dynamodb:ListStreams` is the only `*` resource, because
-AWS does not support resource-level permissions for it.
+AWS does not support resource-level permissions for it, and, with `function.tracing:
+Active` only, X-Ray's `xray:PutTraceSegments` / `xray:PutTelemetryRecords`, which X-Ray
+does not scope to resources either (its actions support no resource ARNs).
+
+The log group and the environment variables are encrypted with a customer-managed key by
+default (`function.logKmsKey`, `function.environmentKmsKey`: one created key serves both).
+Its policy lets CloudWatch Logs use it for this one log group (encryption context
+`aws:logs:arn`) and the account's principals only through Lambda; the execution role needs
+no KMS permission for either (CloudWatch Logs and Lambda use the key themselves).
 
 The log group is created before the function so retention applies from the first line
 (Lambda would otherwise create it on first invoke with infinite retention).
@@ -23,6 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import PROJECT, FunctionConfig
+from components.kms import KeyUser, customer_managed_key, logs_user, via_service
 
 TYPE = f"{PROJECT}:index:StreamFunction"
 FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "functions" / "stream_processor"
@@ -40,6 +49,9 @@ SEND_ACTION = {"sqs": "sqs:SendMessage", "sns": "sns:Publish"}
 KMS_SEND_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 # Reading a stream whose table is encrypted with a customer-managed key.
 KMS_READ_ACTIONS = ["kms:Decrypt"]
+# Sending traces with tracing Active (the AWSXRayDaemonWriteAccess actions Lambda needs).
+XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+ACTIVE_TRACING = "Active"
 
 # Environment variables the handler reads (functions/stream_processor). Kept as literals:
 # the function package is deployed alone and components never import it; a unit test
@@ -122,6 +134,7 @@ def execution_policy(
     destination_arn: str,
     destination_kms_key_arn: str | None = None,
     table_kms_key_arn: str | None = None,
+    tracing_active: bool = False,
 ) -> dict:
     """The execution role's policy document: each statement scoped to the exact ARNs."""
     statements = [
@@ -145,7 +158,27 @@ def execution_policy(
             {"Sid": "EncryptForFailureDestination", "Effect": "Allow",
              "Action": KMS_SEND_ACTIONS, "Resource": destination_kms_key_arn}
         )  # fmt: skip
+    if tracing_active:
+        # X-Ray's write actions support no resource-level permissions: "*" is the only form.
+        statements.append(
+            {"Sid": "WriteTraces", "Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"}
+        )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def log_group_name(config: FunctionConfig) -> str:
+    return f"/aws/lambda/{config.name}"
+
+
+def function_key_users(config: FunctionConfig) -> list[KeyUser]:
+    """Who uses the function's created key: CloudWatch Logs for its log group, and/or the
+    account's principals through Lambda (environment variables)."""
+    users = []
+    if config.log_kms_key == "create":
+        users.append(logs_user(log_group_name(config)))
+    if config.environment_kms_key == "create":
+        users.append(via_service("UseThroughLambda", "lambda"))
+    return users
 
 
 LAMBDA_TRUST_POLICY = {
@@ -160,6 +193,13 @@ LAMBDA_TRUST_POLICY = {
 }
 
 
+def _chosen_key(choice: str, created: pulumi.Output[str] | None) -> pulumi.Input[str] | None:
+    """`create` -> the created key, a key ARN as it is, `none` / `aws-managed` -> None."""
+    if choice == "create":
+        return created
+    return choice if choice.startswith("arn:") else None
+
+
 class StreamFunction(pulumi.ComponentResource):
     """The processor function packaged from functions/stream_processor/."""
 
@@ -169,6 +209,8 @@ class StreamFunction(pulumi.ComponentResource):
     role_name: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
     log_group_arn: pulumi.Output[str]
+    log_kms_key_arn: pulumi.Input[str] | None
+    environment_kms_key_arn: pulumi.Input[str] | None
     function: aws.lambda_.Function  # the mapping depends on it (and so on its policy)
 
     def __init__(
@@ -179,10 +221,25 @@ class StreamFunction(pulumi.ComponentResource):
         tags = args.tags or {}
         child = pulumi.ResourceOptions(parent=self)
 
+        users = function_key_users(config)
+        created_key = (
+            customer_managed_key(
+                f"{name}-key",
+                f"Encrypts the log group and environment of Lambda function {config.name}",
+                tags,
+                self,
+                users,
+            ).arn
+            if users
+            else None
+        )
+        self.log_kms_key_arn = _chosen_key(config.log_kms_key, created_key)
+        self.environment_kms_key_arn = _chosen_key(config.environment_kms_key, created_key)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/aws/lambda/{config.name}",
+            name=log_group_name(config),
             retention_in_days=config.log_retention_days,
+            kms_key_id=self.log_kms_key_arn,
             tags=tags,
             opts=child,
         )
@@ -202,7 +259,10 @@ class StreamFunction(pulumi.ComponentResource):
             args.table_kms_key_arn,
         ).apply(
             lambda arns: json.dumps(
-                execution_policy(arns[0], arns[1], args.destination_kind, arns[2], arns[3], arns[4])
+                execution_policy(
+                    *(arns[0], arns[1], args.destination_kind, arns[2], arns[3], arns[4]),
+                    tracing_active=config.tracing == ACTIVE_TRACING,
+                )
             )
         )
         policy = aws.iam.RolePolicy(
@@ -232,6 +292,8 @@ class StreamFunction(pulumi.ComponentResource):
                     ENV_METRICS_NAMESPACE: config.metrics_namespace,
                 }
             },
+            kms_key_arn=self.environment_kms_key_arn,
+            tracing_config={"mode": config.tracing},
             tags=tags,
             # The role's policy must exist before the mapping is created (AWS checks the
             # role can read the stream), and the log group before the first invoke.

@@ -22,9 +22,12 @@ from components.config import (
     TableConfig,
     TriggerConfig,
 )
-from components.kms import key_arn_for
+from components.kms import key_arn_for, via_service
 
 TYPE = f"{PROJECT}:index:StreamTable"
+# Who may use a created table key: the account's principals, through DynamoDB only (the
+# table, its stream and backups); the stream reader still needs its dynamodb:* rights.
+TABLE_KEY_USER = via_service("UseThroughDynamoDB", "dynamodb")
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class StreamTable(pulumi.ComponentResource):
             f"Encrypts DynamoDB table {config.name} and its stream",
             tags,
             self,
+            users=[TABLE_KEY_USER],
         )
         # DynamoDB always encrypts at rest; `enabled: False` selects its AWS-owned key,
         # `enabled: True` the AWS-managed key or, with an ARN, a customer-managed one.

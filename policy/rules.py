@@ -17,98 +17,57 @@ with the reason in `SUPPRESSED`: its check is real and can be switched on by con
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from components.config import PYTHON_RUNTIME_DEPRECATION
+from policy.baseline import BASELINE_RULES
 from policy.documents import allows, as_list, describe, is_anyone, principals, statements
-
-FUNCTION = "aws:lambda/function:Function"
-PERMISSION = "aws:lambda/permission:Permission"
-FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
-TABLE = "aws:dynamodb/table:Table"
-SCALING_TARGET = "aws:appautoscaling/target:Target"
-SCALING_POLICY = "aws:appautoscaling/policy:Policy"
-QUEUE = "aws:sqs/queue:Queue"
-TOPIC = "aws:sns/topic:Topic"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-MANAGED_POLICY = "aws:iam/policy:Policy"
-USER_POLICY = "aws:iam/userPolicy:UserPolicy"
-GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
-KMS_KEY = "aws:kms/key:Key"
+from policy.model import (  # noqa: F401  (type tokens and the model, re-exported)
+    BUCKET,
+    BUCKET_ENCRYPTION,
+    BUCKET_LIFECYCLE,
+    BUCKET_POLICY,
+    BUCKET_PUBLIC_ACCESS_BLOCK,
+    BUCKET_VERSIONING,
+    COMPOSITE_ALARM,
+    FUNCTION,
+    FUNCTION_URL,
+    GROUP_POLICY,
+    KMS_KEY,
+    LOG_GROUP,
+    MANAGED_POLICY,
+    METRIC_ALARM,
+    PERMISSION,
+    QUEUE,
+    QUEUE_POLICY,
+    ROLE,
+    ROLE_POLICY,
+    SCALING_POLICY,
+    SCALING_TARGET,
+    TABLE,
+    TOPIC,
+    TOPIC_POLICY,
+    USER_POLICY,
+    Resource,
+    Rule,
+    Violation,
+)
+from policy.model import (
+    is_set as _set,
+)
 
 # Actions AWS does not let a policy scope to a resource: `"Resource": "*"` is the only
 # form that works for them (aws-facts.md, execution role). Anything else on `*` is a
 # finding.
-UNRESTRICTABLE_ACTIONS = frozenset({"dynamodb:ListStreams"})
+UNRESTRICTABLE_ACTIONS = frozenset(
+    {"dynamodb:ListStreams", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+)
 # The only principal the pipeline's roles may trust (CKV_AWS_60/61).
 TRUSTED_SERVICE = "lambda.amazonaws.com"
 # CloudWatch Logs: 0 = never expire; otherwise Checkov CKV_AWS_338 wants a year or more.
 MIN_LOG_RETENTION_DAYS = 365
 UNRESERVED = -1  # reserved_concurrent_executions: -1 removes the reservation
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One resource as a rule sees it: type token, logical name, camelCase properties."""
-
-    type: str
-    name: str
-    props: Mapping[str, Any]
-    urn: str = ""
-
-
-@dataclass(frozen=True)
-class Violation:
-    rule: str
-    resource: Resource
-    message: str
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A control: what it checks, on which resource types, and how.
-
-    `check` looks at one resource of `types`; `check_stack`, for controls that need
-    several resources at once (a table and its auto scaling), sees the whole stack and
-    yields (resource, message) pairs. Exactly one of them is set.
-    """
-
-    id: str
-    controls: tuple[str, ...]  # the control IDs of aws-facts.md's table row
-    description: str
-    types: frozenset[str]
-    remediation: str
-    check: Callable[[Resource], Iterable[str]] | None = None
-    check_stack: Callable[[Sequence[Resource]], Iterable[tuple[Resource, str]]] | None = None
-    severity: str = "high"  # low | medium | high | critical (pulumi_policy.Severity)
-    # Why the rule ships disabled, when it does. None: enforced (mandatory).
-    suppressed: str | None = field(default=None)
-
-    def evaluate(self, resources: Sequence[Resource]) -> list[Violation]:
-        """Every violation of this rule in `resources`."""
-        if self.check_stack is not None:
-            return [
-                Violation(self.id, resource, message)
-                for resource, message in self.check_stack(resources)
-            ]
-        assert self.check is not None, f"rule {self.id} has no check"
-        return [
-            Violation(self.id, resource, message)
-            for resource in resources
-            if resource.type in self.types
-            for message in self.check(resource)
-        ]
-
-
-def _set(value: Any) -> bool:
-    """A property that is present and not empty (None, "" and [] are all "not set")."""
-    return value is not None and value != "" and value != []
 
 
 # ---------------------------------------------------------------------------------------
@@ -486,6 +445,7 @@ RULES: tuple[Rule, ...] = (
         remediation="Not applicable to stream consumers; see the suppression reason.",
         suppressed=SUPPRESSED_CKV_AWS_116,
     ),
+    *BASELINE_RULES,
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

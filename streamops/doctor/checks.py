@@ -31,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from components.alarms import (
     GREATER_THAN,
     NOT_BREACHING,
+    TOPIC_KEY_USER,
     AlarmSpec,
     DashboardFacts,
     FailureTarget,
@@ -40,18 +41,33 @@ from components.alarms import (
     dashboard_body,
     name_prefix,
 )
-from components.config import VIEWS_WITH_IMAGE, StackConfig
-from components.failure_destination import AWS_MANAGED_SNS_KEY, SECONDS_PER_DAY
+from components.config import (
+    VIEWS_WITH_IMAGE,
+    AlarmsConfig,
+    StackConfig,
+    placeholder_subscribers,
+)
+from components.failure_destination import (
+    AWS_MANAGED_SNS_KEY,
+    DESTINATION_KEY_USERS,
+    SECONDS_PER_DAY,
+)
 from components.function import (
+    ACTIVE_TRACING,
     ENV_DESTINATION,
     ENV_DESTINATION_TYPE,
     ENV_METRICS_NAMESPACE,
     HANDLER,
     LAMBDA_TRUST_POLICY,
     execution_policy,
+    function_key_users,
+    log_group_name,
 )
+from components.kms import Account, KeyUser, key_policy, logs_user, via_service
+from components.table import TABLE_KEY_USER
 from components.trigger import REPORT_BATCH_ITEM_FAILURES
 from streamops.aws import AwsClients
+from streamops.doctor.key_policies import missing_grants
 
 AWS_MANAGED_DYNAMODB_KEY = "alias/aws/dynamodb"
 REDEPLOY = "run `pulumi up` to put the configured value back (or change the config)"
@@ -115,6 +131,9 @@ class DeployedStack:
     def arn_part(self, index: int) -> str:
         """Partition (1), region (3) or account (4) of the function's ARN."""
         return str(self.output("functionArn")).split(":")[index]
+
+    def account(self) -> Account:
+        return Account(self.arn_part(1), self.arn_part(3), self.arn_part(4))
 
 
 class MissingOutput(KeyError):
@@ -223,6 +242,11 @@ def check_table(stack: DeployedStack) -> Iterator[Finding]:
         config.deletion_protection,
     )
     yield _table_encryption_finding(config.kms_key, table, encryption_key)
+    if encryption_key is not None and config.kms_key not in ("aws-owned", "aws-managed"):
+        yield key_policy_finding(
+            stack, "table.keyPolicy", "table", config.kms_key, encryption_key.arn,
+            [TABLE_KEY_USER],
+        )  # fmt: skip
     if config.ttl_attribute:
         enabled = ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
         yield compare(
@@ -380,6 +404,66 @@ def check_function(stack: DeployedStack) -> Iterator[Finding]:
         ("JSON", config.log_level, stack.output("logGroupName")),
     )
     yield _environment_finding(stack, (settings.get("Environment") or {}).get("Variables") or {})
+    yield from _environment_key_findings(stack, settings.get("KMSKeyArn"))
+    yield compare(
+        "function.tracing",
+        "X-Ray tracing mode",
+        (settings.get("TracingConfig") or {}).get("Mode"),
+        config.tracing,
+    )
+
+
+def _environment_key_findings(stack: DeployedStack, deployed: str | None) -> Iterator[Finding]:
+    """function.environmentKmsKey: the AWS-managed key (no KMSKeyArn) or a customer one."""
+    choice = stack.config.function.environment_kms_key
+    name = "function.environmentKey"
+    if choice == "aws-managed":
+        yield compare(name, "environment KMS key", deployed, None)
+        return
+    key = _key_facts(stack, deployed)
+    yield _key_judgement(name, "environment", choice, key)
+    if key is not None and choice.startswith("arn:"):
+        yield key_policy_finding(
+            stack, "function.environmentKeyPolicy", "environment", choice, key.arn,
+            [via_service("UseThroughLambda", "lambda")],
+        )  # fmt: skip
+
+
+def key_policy_finding(
+    stack: DeployedStack,
+    name: str,
+    what: str,
+    choice: str,
+    key_arn: str,
+    users: list[KeyUser],
+) -> Finding:
+    """A created key has exactly the policy components/kms.py builds; a key given by ARN
+    (its owner's policy) must at least let the stack's services use it."""
+    deployed = json.loads(
+        stack.aws("kms").get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+    )
+    account = stack.account()
+    if choice == "create":
+        wanted = grants(key_policy(account, users))
+        found = grants(deployed)
+        if found != wanted:
+            return failed(
+                name,
+                f"key policy of {what} key {key_arn}: {describe_difference(found, wanted)}",
+                REDEPLOY,
+            )
+        return passed(name, f"{what} key policy: administration + {len(users)} conditioned use(s)")
+    problems = missing_grants(deployed, account, users)
+    if problems:
+        return failed(
+            name,
+            f"policy of the configured {what} key {key_arn} " + "; ".join(problems),
+            "the key's owner must add the missing statement (see README, Security: key "
+            "policies), or configure another key",
+        )
+    return passed(
+        name, f"policy of the configured {what} key {key_arn} allows what the stack needs"
+    )
 
 
 def _environment_finding(stack: DeployedStack, variables: Mapping[str, str]) -> Finding:
@@ -420,6 +504,26 @@ def check_log_group(stack: DeployedStack) -> Iterator[Finding]:
         f"{name} retention (days)",
         found.get("retentionInDays", 0),
         stack.config.function.log_retention_days,
+    )
+    yield from _log_group_key_findings(stack, found.get("kmsKeyId"))
+
+
+def _log_group_key_findings(stack: DeployedStack, deployed: str | None) -> Iterator[Finding]:
+    """function.logKmsKey: none, or a customer-managed key CloudWatch Logs may use."""
+    config = stack.config.function
+    if config.log_kms_key == "none":
+        yield compare("logGroup.encryption", "log group KMS key", deployed, None)
+        return
+    key = _key_facts(stack, deployed)
+    yield _key_judgement("logGroup.encryption", "log group", config.log_kms_key, key)
+    if key is None:
+        return
+    if config.log_kms_key == "create":
+        users = function_key_users(config)  # one created key: log group and environment
+    else:
+        users = [logs_user(log_group_name(config))]
+    yield key_policy_finding(
+        stack, "logGroup.keyPolicy", "log group", config.log_kms_key, key.arn, users
     )
 
 
@@ -529,6 +633,7 @@ def check_failure_destination(stack: DeployedStack) -> Iterator[Finding]:
             f"SQS queue {arn} ({attributes.get('ApproximateNumberOfMessages', '?')} messages)",
         )
         yield _queue_encryption_finding(trigger.destination_kms_key, attributes, key)
+        yield from _destination_key_policy(stack, key)
         yield compare(
             "failureDestination.retention",
             "message retention (s)",
@@ -548,6 +653,16 @@ def check_failure_destination(stack: DeployedStack) -> Iterator[Finding]:
             yield _key_judgement(
                 "failureDestination.encryption", "topic", trigger.destination_kms_key, key
             )
+            yield from _destination_key_policy(stack, key)
+
+
+def _destination_key_policy(stack: DeployedStack, key: KeyFacts | None) -> Iterator[Finding]:
+    trigger = stack.config.trigger
+    if key is not None and trigger.destination_kms_key != "managed":
+        yield key_policy_finding(
+            stack, "failureDestination.keyPolicy", "failure destination",
+            trigger.destination_kms_key, key.arn, [DESTINATION_KEY_USERS[trigger.on_failure]],
+        )  # fmt: skip
 
 
 def _queue_encryption_finding(
@@ -633,6 +748,7 @@ def expected_execution_policy(stack: DeployedStack) -> dict[str, Any]:
         destination_arn=stack.output("failureDestinationArn"),
         destination_kms_key_arn=_destination_key_arn(stack),
         table_kms_key_arn=_table_key_arn(stack),
+        tracing_active=config.function.tracing == ACTIVE_TRACING,
     )
 
 
@@ -796,7 +912,8 @@ def check_alarms(stack: DeployedStack) -> Iterator[Finding]:
             f"topic policy: {describe_difference(deployed_policy, wanted_policy)}",
             "CloudWatch alarms (and no one else) must be allowed to publish: " + REDEPLOY,
         )
-    yield _subscriptions_finding(config.emails, subscriptions)
+    yield _subscriptions_finding(config, subscriptions)
+    yield from _forward_topic_findings(stack)
     listed = list(stack.outputs.get("alarmNames") or [])
     if sorted(listed) != sorted(name for name, _ in expected):
         yield failed(
@@ -819,10 +936,20 @@ def _alarm_topic_finding(
             "alarms.topic", "alarm topic exists (unencrypted, as configured: topicKmsKey none)"
         )
     judged = _key_judgement("alarms.topic", "alarm topic", choice, key)
-    if not judged.ok or choice != "create" or key is None or key_policy is None:
+    if not judged.ok or key is None or key_policy is None:
         return judged
+    if choice != "create":  # a configured key: its owner's policy must let CloudWatch in
+        problems = missing_grants(key_policy, stack.account(), [TOPIC_KEY_USER])
+        if problems:
+            return failed(
+                "alarms.topic",
+                f"policy of the configured topic key {key.arn} " + "; ".join(problems),
+                "CloudWatch cannot publish to a topic whose key it may not use: the key's "
+                "owner must add the statement (README, Security: key policies)",
+            )
+        return passed("alarms.topic", f"{judged.detail}; its key policy lets CloudWatch use it")
     # A created key must let CloudWatch use it, and nothing else (aws-facts: KMS gotchas).
-    wanted = grants(alarm_topic_key_policy(stack.arn_part(1), stack.arn_part(4)))
+    wanted = grants(alarm_topic_key_policy(stack.account()))
     deployed = grants(key_policy)
     if deployed != wanted:
         return failed(
@@ -833,27 +960,92 @@ def _alarm_topic_finding(
     return passed("alarms.topic", f"{judged.detail}; its key policy lets CloudWatch use it")
 
 
-def _subscriptions_finding(emails: tuple[str, ...], subscriptions: list[dict[str, Any]]) -> Finding:
-    endpoints = {item["Endpoint"] for item in subscriptions if item.get("Protocol") == "email"}
+def _subscriptions_finding(config: AlarmsConfig, subscriptions: list[dict[str, Any]]) -> Finding:
+    """Every configured subscriber is subscribed AND confirmed: an unconfirmed email or
+    HTTPS endpoint receives nothing (and AWS deletes it after 3 days)."""
+    name = "alarms.subscriptions"
+    wanted = set(subscriptions_of(config))
+    deployed = {
+        (item.get("Protocol"), item.get("Endpoint"))
+        for item in subscriptions
+        if item.get("Protocol") in ("email", "https")
+    }
+    if deployed != wanted:
+        return failed(
+            name,
+            f"subscriptions {_show(sorted(map(_endpoint, deployed)))}, configured "
+            f"{_show(sorted(map(_endpoint, wanted)))}",
+            "an unconfirmed subscription is deleted by AWS after 3 days: `pulumi up --refresh` "
+            "subscribes the configured endpoints again",
+        )
     pending = sorted(
         item["Endpoint"]
         for item in subscriptions
         if item.get("SubscriptionArn") == "PendingConfirmation"
     )
-    if endpoints != set(emails):
+    placeholders = placeholder_subscribers(config)
+    if placeholders:
         return failed(
-            "alarms.subscriptions",
-            f"email subscriptions {_show(sorted(endpoints))}, configured {_show(sorted(emails))}",
-            "an unconfirmed subscription is deleted by AWS after 3 days: `pulumi up --refresh` "
-            "subscribes the configured addresses again",
+            name,
+            f"{', '.join(placeholders)}: a reserved example domain, nobody receives these alarms",
+            "set alarms.emails / alarms.httpsEndpoints to the on-call address and `pulumi up`",
         )
-    if not emails:
+    if pending:
+        return failed(
+            name,
+            f"unconfirmed subscriptions (they receive nothing): {', '.join(pending)}",
+            "confirm with the link in AWS's confirmation email (or the HTTPS endpoint's "
+            "SubscriptionConfirmation) within 3 days",
+        )
+    if not config.subscribers():
         return passed(
-            "alarms.subscriptions",
-            "no email subscriptions configured (alarms.emails is empty): nobody is notified",
+            name,
+            f"nobody is notified, as configured (alarms.notify: none: {config.notify_reason})",
         )
-    note = f"; awaiting confirmation: {', '.join(pending)}" if pending else ""
-    return passed("alarms.subscriptions", f"subscribed: {', '.join(sorted(emails))}{note}")
+    reached = [*sorted(map(_endpoint, wanted)), *config.forward_topic_arns]
+    return passed(name, f"alarms reach (confirmed): {', '.join(reached)}")
+
+
+def subscriptions_of(config: AlarmsConfig) -> list[tuple[str, str]]:
+    return [("email", email) for email in config.emails] + [
+        ("https", url) for url in config.https_endpoints
+    ]
+
+
+def _endpoint(subscription: tuple[Any, Any]) -> str:
+    return f"{subscription[0]}:{subscription[1]}"
+
+
+def _forward_topic_findings(stack: DeployedStack) -> Iterator[Finding]:
+    """Forwarded topics exist and let CloudWatch publish (else the alarm action fails)."""
+    sns = stack.aws("sns")
+    for arn in stack.config.alarms.forward_topic_arns:
+        name = f"alarms.forward.{arn.rsplit(':', 1)[-1]}"
+        try:
+            attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+        except ClientError as error:
+            yield failed(name, f"cannot read forwarded topic {arn}: {error}",
+                         "create the topic or fix alarms.forwardToTopicArns")  # fmt: skip
+            continue
+        policy = _document(attributes.get("Policy") or "{}")
+        publishes = any(
+            statement.get("Effect") == "Allow"
+            and "cloudwatch.amazonaws.com"
+            in _as_list((statement.get("Principal") or {}).get("Service"))
+            and any(
+                a.lower() in ("sns:publish", "sns:*") for a in _as_list(statement.get("Action"))
+            )
+            for statement in _statements(policy)
+        )
+        if publishes:
+            yield passed(name, f"alarms also notify {arn}, whose policy lets CloudWatch publish")
+        else:
+            yield failed(
+                name,
+                f"forwarded topic {arn} does not let cloudwatch.amazonaws.com sns:Publish: "
+                "the alarm action fails and nobody there is notified",
+                "add a topic policy statement for cloudwatch.amazonaws.com (see README, Alarms)",
+            )
 
 
 def _alarm_finding(
@@ -865,7 +1057,7 @@ def _alarm_finding(
             finding_name, f"alarm {name} does not exist", f"{REDEPLOY}; it watches: {spec.title}"
         )
     config = stack.config.alarms
-    topic = [stack.output("alarmTopicArn")]
+    topic = [stack.output("alarmTopicArn"), *config.forward_topic_arns]
     deployed = {
         "metric": (alarm.get("Namespace"), alarm.get("MetricName")),
         "dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])},

@@ -14,6 +14,9 @@ Gaps filled:
   and never returns it. AWS returns it on every function: `LogFormat` (default `Text`),
   `LogGroup` (default `/aws/lambda/<name>`) and, for JSON, `ApplicationLogLevel` and
   `SystemLogLevel` (each defaulting to `INFO`).
+- Lambda `KMSKeyArn` and `TracingConfig` on UpdateFunctionConfiguration: moto keeps them
+  from CreateFunction but ignores updates. AWS applies both (an empty `KMSKeyArn` goes
+  back to the AWS-managed key, and GetFunction then has no `KMSKeyArn`).
 - DynamoDB stream delivery: when a table has an event source mapping, moto runs the
   function itself on every write (in Docker) and, whatever that returns, empties the
   stream's shard (and then reuses sequence numbers). Without Docker every write logs
@@ -54,6 +57,7 @@ def install() -> None:
     if _installed:
         return
     _patch_lambda_logging_config()
+    _patch_lambda_key_and_tracing_updates()
     _keep_dynamodb_stream_records()
     _patch_stream_retention()
     _installed = True
@@ -98,6 +102,22 @@ def _patch_lambda_logging_config() -> None:
 
     LambdaFunction.__init__ = init  # type: ignore[method-assign]
     LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
+    LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
+
+
+def _patch_lambda_key_and_tracing_updates() -> None:
+    original_update_configuration = LambdaFunction.update_configuration
+
+    @functools.wraps(original_update_configuration)
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "KMSKeyArn" in config_updates:
+            self.kms_key_arn = config_updates["KMSKeyArn"] or None
+        if "TracingConfig" in config_updates:
+            self.tracing_config = {
+                "Mode": config_updates["TracingConfig"].get("Mode", "PassThrough")
+            }
+        return original_update_configuration(self, config_updates)
+
     LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
 
 

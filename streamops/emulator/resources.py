@@ -503,6 +503,8 @@ def create_function(aws: AwsClients, name: str, inputs: Inputs) -> Created:
     tracing = inputs.object("tracingConfig", ("mode",))
     if tracing:
         request["TracingConfig"] = {"Mode": tracing["mode"]}
+    if inputs.take("kmsKeyArn"):  # environment variables under a customer-managed key
+        request["KMSKeyArn"] = inputs.take("kmsKeyArn")
     reserved = inputs.number("reservedConcurrentExecutions", -1)
     inputs.done()
 

@@ -217,6 +217,10 @@ def kms_requests(
             requests += min(failure_messages, month_seconds / cache_s)
         elif key.purpose == "failure sns":
             requests += failure_messages * per_publish
+        elif key.purpose in ("function", "function logs"):
+            # CloudWatch Logs (and Lambda, for the environment) reuse a data key per cache
+            # period, like the table key's callers.
+            requests += book.model("kms_function_key_callers") * month_seconds / cache_s
         else:  # alarm topic
             requests += notifications * per_publish
     return requests

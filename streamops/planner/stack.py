@@ -111,4 +111,10 @@ def kms_keys(config: StackConfig) -> list[KeyUse]:
     )
     if config.alarms.enabled:
         keys.append(KeyUse("alarm topic", "alarms.topicKmsKey", config.alarms.topic_kms_key))
+    function = config.function
+    if "create" in (function.log_kms_key, function.environment_kms_key):
+        # One created key serves the log group and the environment (components/function.py).
+        keys.append(KeyUse("function", "function.logKmsKey/environmentKmsKey", "create"))
+    else:  # the environment's own key requests (at cold starts) are not modelled
+        keys.append(KeyUse("function logs", "function.logKmsKey", function.log_kms_key))
     return keys

@@ -47,6 +47,9 @@ REQUIRED_CHECKS = {
     "failureDestination.encryption",
     "role.trust",
     "role.policy",
+    "function.tracing",
+    "function.environmentKey",
+    "logGroup.encryption",
 }
 ALARM_CHECKS = {
     "alarms.topic",
@@ -90,6 +93,14 @@ def required_checks(stack: DeployedStack) -> set[str]:
         required |= CREATED_TABLE_CHECKS
     if stack.config.alarms.enabled:
         required |= ALARM_CHECKS | {FAILURE_ALARM[stack.config.trigger.on_failure]}
+    # A customer-managed key's policy is checked wherever one is used.
+    config = stack.config
+    if not config.table.existing and config.table.kms_key not in ("aws-owned", "aws-managed"):
+        required.add("table.keyPolicy")
+    if config.trigger.destination_kms_key != "managed":
+        required.add("failureDestination.keyPolicy")
+    if config.function.log_kms_key != "none":
+        required.add("logGroup.keyPolicy")
     return required
 
 
@@ -102,8 +113,25 @@ FILTERS = [
     {"dynamodb": {"NewImage": {"status": {"S": ["x"]}}}},
 ]
 
+ONCALL = {"notify": "subscribers", "notifyReason": None, "emails": ["oncall@shop-ops.net"]}
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "prod: customer-managed keys, PITR, deletion protection": ("prod", {}),
+    # prod's committed subscriber is a reserved example address that doctor rejects
+    # (tested in test_doctor.py); a deployed prod names a real one.
+    "prod: customer-managed keys, PITR, deletion protection": ("prod", {"alarms": ONCALL}),
+    "dev with the function's key (log group + environment) and active tracing": (
+        "dev",
+        {"function": {"logKmsKey": "create", "environmentKmsKey": "create", "tracing": "Active"}},
+    ),
+    "alarms to an HTTPS endpoint": (
+        "dev",
+        {
+            "alarms": {
+                "notify": "subscribers",
+                "notifyReason": None,
+                "httpsEndpoints": ["https://pager.shop-ops.net/sns"],
+            }
+        },
+    ),
     "SNS failure destination (AWS-managed key)": (
         "dev",
         {"trigger": {"onFailure": "sns", "destinationRetentionDays": None}},
@@ -118,7 +146,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "trigger disabled by config": ("dev", {"trigger": {"enabled": False}}),
     "alarms disabled by config": ("dev", {"alarms": {"enabled": False}}),
-    "alarm emails subscribed": ("dev", {"alarms": {"emails": ["oncall@example.com"]}}),
+    "alarm emails subscribed": ("dev", {"alarms": ONCALL}),
     "table with the AWS-managed key, no TTL": (
         "dev",
         {"table": {"kmsKey": "aws-managed", "ttlAttribute": None}},

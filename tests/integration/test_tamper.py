@@ -194,10 +194,85 @@ def lock_cloudwatch_out_of_topic_key(aws: AwsClients, outputs: dict[str, Any]) -
     kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
 
 
+def _key_id(aws: AwsClients, key: str) -> str:
+    # moto 5.2.5 answers some KMS calls with a key ARN by a 500: use the key id.
+    return aws("kms").describe_key(KeyId=key)["KeyMetadata"]["KeyId"]
+
+
+def _log_group_key(aws: AwsClients, outputs: dict[str, Any]) -> str:
+    name = outputs["logGroupName"]
+    groups = aws("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    return _key_id(aws, next(g for g in groups if g["logGroupName"] == name)["kmsKeyId"])
+
+
+def _table_key(aws: AwsClients, outputs: dict[str, Any]) -> str:
+    table = aws("dynamodb").describe_table(TableName=outputs["tableName"])["Table"]
+    return _key_id(aws, table["SSEDescription"]["KMSMasterKeyArn"])
+
+
+def _edit_key_policy(
+    key_of: Callable[[AwsClients, dict[str, Any]], str], edit: Callable[[list], list]
+):
+    def change(aws: AwsClients, outputs: dict[str, Any]) -> None:
+        kms, key_id = aws("kms"), key_of(aws, outputs)
+        policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+        policy["Statement"] = edit(policy["Statement"])
+        kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
+
+    return change
+
+
+def _grant_root_everything(statements: list) -> list:
+    root = statements[0]["Principal"]
+    return [*statements, {"Sid": "Everything", "Effect": "Allow", "Principal": root,
+                          "Action": "kms:*", "Resource": "*"}]  # fmt: skip
+
+
+def _drop_service_principals(statements: list) -> list:
+    return [s for s in statements if "Service" not in s["Principal"]]
+
+
+def disable_function_key_rotation(aws: AwsClients, outputs: dict[str, Any]) -> None:
+    aws("kms").disable_key_rotation(KeyId=_log_group_key(aws, outputs))
+
+
+# A deployed prod names a real on-call address (its committed one is a placeholder that
+# doctor rejects, see test_check_logic.py).
+PROD_ONCALL = {"alarms": {"emails": ["oncall@shop-ops.net"]}}
+
 TAMPERS: dict[str, Tamper] = {
     "disable the stream": Tamper(disable_stream, {"table.stream"}),
     "turn on deletion protection": Tamper(protect_table, {"table.deletionProtection"}),
-    "disable the table's key": Tamper(disable_table_key, {"table.encryption"}, stack="prod"),
+    "disable the table's key": Tamper(
+        disable_table_key, {"table.encryption"}, stack="prod", overrides=PROD_ONCALL
+    ),
+    "give the account root kms:* on the table key": Tamper(
+        _edit_key_policy(_table_key, _grant_root_everything),
+        {"table.keyPolicy"},
+        stack="prod",
+        overrides=PROD_ONCALL,
+    ),
+    "lock CloudWatch Logs out of the function key": Tamper(
+        _edit_key_policy(_log_group_key, _drop_service_principals),
+        {"logGroup.keyPolicy"},
+        stack="prod",
+        overrides=PROD_ONCALL,
+    ),
+    "rotation off on the function key": Tamper(
+        disable_function_key_rotation,
+        {"logGroup.encryption", "function.environmentKey"},
+        stack="prod",
+        overrides=PROD_ONCALL,
+    ),
+    "environment back to the AWS-managed key": Tamper(
+        update_function(KMSKeyArn=""),
+        {"function.environmentKey"},
+        stack="prod",
+        overrides=PROD_ONCALL,
+    ),
+    "tracing turned on by hand": Tamper(
+        update_function(TracingConfig={"Mode": "Active"}), {"function.tracing"}
+    ),
     "disable the mapping": Tamper(update_mapping(Enabled=False), {"mapping.enabled"}),
     "change its batch size": Tamper(update_mapping(BatchSize=100), {"mapping.batchSize"}),
     "unbounded retries": Tamper(update_mapping(MaximumRetryAttempts=-1), {"mapping.retryAttempts"}),
@@ -251,10 +326,10 @@ TAMPERS: dict[str, Tamper] = {
     "unsubscribe the on-call email": Tamper(
         unsubscribe_email,
         {"alarms.subscriptions"},
-        overrides={"alarms": {"emails": ["oncall@example.com"]}},
+        overrides={"alarms": {"emails": ["oncall@shop-ops.net"]}},
     ),
     "lock CloudWatch out of the topic key": Tamper(
-        lock_cloudwatch_out_of_topic_key, {"alarms.topic"}, stack="prod"
+        lock_cloudwatch_out_of_topic_key, {"alarms.topic"}, stack="prod", overrides=PROD_ONCALL
     ),
 }
 

@@ -180,18 +180,26 @@ def test_created_key_lets_cloudwatch_use_it_and_nothing_more(prod):
     assert key.inputs["enableKeyRotation"] is True
     assert alarm_topic(prod).inputs["kmsMasterKeyId"] == key.outputs["arn"]
     statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
-    assert set(statements) == {"AccountAdministersKey", "CloudWatchAlarmsPublish"}
+    assert set(statements) == {"KeyAdministration", "CloudWatchAlarmsPublish"}
+    # Only alarms of this account and region may make CloudWatch use the key (confused
+    # deputy: without the condition, any account's alarms could).
     assert statements["CloudWatchAlarmsPublish"] == {
         "Sid": "CloudWatchAlarmsPublish",
         "Effect": "Allow",
         "Principal": {"Service": "cloudwatch.amazonaws.com"},
         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
         "Resource": "*",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": ACCOUNT},
+            "ArnLike": {"aws:SourceArn": f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"},
+        },
     }
-    # Without the account statement nobody could manage (or delete) the key.
-    assert statements["AccountAdministersKey"]["Principal"] == {
-        "AWS": f"arn:{PARTITION}:iam::{ACCOUNT}:root"
-    }
+    # Without the account statement nobody could manage (or delete) the key; it grants
+    # administration only, no cryptographic use.
+    administration = statements["KeyAdministration"]
+    assert administration["Principal"] == {"AWS": f"arn:{PARTITION}:iam::{ACCOUNT}:root"}
+    assert "kms:PutKeyPolicy" in administration["Action"]
+    assert not {"kms:*", "kms:Decrypt", "kms:CreateGrant"} & set(administration["Action"])
 
 
 def test_an_existing_key_is_used_as_given():

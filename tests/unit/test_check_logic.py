@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 
+from components.alarms import alarm_topic_key_policy
 from components.config import parse_stack_config
 from components.function import LAMBDA_TRUST_POLICY
 from streamops.aws import AwsClients
 from streamops.doctor.checks import (
     DeployedStack,
+    KeyFacts,
+    _alarm_topic_finding,
     _stream_finding,
     _subscriptions_finding,
     check_function,
@@ -57,6 +60,7 @@ FUNCTION_UPDATING = {
         "State": "Active",
         "LastUpdateStatus": "InProgress",
         "LastUpdateStatusReason": "The function is being updated.",
+        "TracingConfig": {"Mode": "PassThrough"},  # GetFunction always returns it
         "LoggingConfig": {
             "LogFormat": "JSON",
             "ApplicationLogLevel": "INFO",
@@ -127,14 +131,49 @@ def test_an_existing_tables_view_must_carry_the_images_the_filters_read() -> Non
     assert _stream_finding(recorded(config), carrying).ok
 
 
-def test_unconfirmed_subscriptions_pass_with_a_note_missing_ones_fail() -> None:
-    pending = [
-        {"Protocol": "email", "Endpoint": "a@example.com", "SubscriptionArn": "PendingConfirmation"}
-    ]
-    finding = _subscriptions_finding(("a@example.com",), pending)
-    assert finding.ok and "awaiting confirmation: a@example.com" in finding.detail
-    missing = _subscriptions_finding(("a@example.com", "b@example.com"), pending)
+def alarms_with(**alarms: Any) -> Any:
+    config = stack_config("prod", alarms=alarms)
+    return parse_stack_config(config, "prod").alarms
+
+
+def subscription(endpoint: str, protocol: str = "email", arn: str = "arn:sub") -> dict:
+    return {"Protocol": protocol, "Endpoint": endpoint, "SubscriptionArn": arn}
+
+
+def test_unconfirmed_subscriptions_and_missing_ones_fail() -> None:
+    config = alarms_with(emails=["a@shop.com"])
+    pending = [subscription("a@shop.com", arn="PendingConfirmation")]
+    finding = _subscriptions_finding(config, pending)
+    assert not finding.ok
+    assert finding.detail == "unconfirmed subscriptions (they receive nothing): a@shop.com"
+    assert "confirmation email" in finding.fix
+    missing = _subscriptions_finding(alarms_with(emails=["a@shop.com", "b@shop.com"]), pending)
     assert not missing.ok and "3 days" in missing.fix
+    confirmed = _subscriptions_finding(config, [subscription("a@shop.com")])
+    assert confirmed.ok and confirmed.detail == "alarms reach (confirmed): email:a@shop.com"
+
+
+def test_subscribers_on_example_domains_fail_even_when_subscribed() -> None:
+    # Pulumi.prod.yaml's committed placeholder: a reserved domain (RFC 2606) reaches nobody.
+    config = parse_stack_config(load_stack_config("prod"), "prod").alarms
+    assert config.emails == ("oncall@example.com",)
+    finding = _subscriptions_finding(config, [subscription("oncall@example.com")])
+    assert not finding.ok and "reserved example domain" in finding.detail
+
+
+def test_https_endpoints_and_forwarded_topics_count_as_subscribers() -> None:
+    url = "https://pager.shop-ops.net/sns"
+    topic = "arn:aws:sns:us-east-1:123456789012:oncall"
+    config = alarms_with(emails=[], httpsEndpoints=[url], forwardToTopicArns=[topic])
+    finding = _subscriptions_finding(config, [subscription(url, "https")])
+    assert finding.ok and finding.detail == f"alarms reach (confirmed): https:{url}, {topic}"
+    assert not _subscriptions_finding(config, []).ok
+
+
+def test_notify_none_passes_with_its_reason() -> None:
+    config = parse_stack_config(load_stack_config("dev"), "dev").alarms
+    finding = _subscriptions_finding(config, [])
+    assert finding.ok and "alarms.notify: none: free-tier dev stack" in finding.detail
 
 
 EXPECTED = {
@@ -202,3 +241,17 @@ def test_a_principal_written_as_a_list_is_the_same_principal() -> None:
         ]
     }
     assert grants(widened) != grants(LAMBDA_TRUST_POLICY)
+
+
+def test_a_configured_topic_key_must_let_cloudwatch_alarms_use_it() -> None:
+    arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    stack = recorded(stack_config("dev", alarms={"topicKmsKey": arn}))
+    key = KeyFacts(arn=arn, customer_managed=True, enabled=True, rotation=False, aliases=())
+    root = f"arn:aws:iam::{stack.arn_part(4)}:root"
+    grant_all = {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"}
+    default_policy = {"Statement": [grant_all]}
+    finding = _alarm_topic_finding(stack, key, default_policy)
+    assert not finding.ok
+    assert "does not allow kms:Decrypt for Service:cloudwatch.amazonaws.com" in finding.detail
+    # The policy the program would write passes, however the owner lays it out.
+    assert _alarm_topic_finding(stack, key, alarm_topic_key_policy(stack.account())).ok

@@ -61,8 +61,16 @@ def test_prod_stack_is_production_grade():
 
 
 def test_defaults_are_the_secure_choices():
-    minimal = {"table": {"name": "orders"}, "function": {"name": "orders-processor"}}
+    minimal = {
+        "table": {"name": "orders"},
+        "function": {"name": "orders-processor"},
+        "alarms": {"emails": ["oncall@shop.com"]},  # alarms are on: someone must hear them
+    }
     config = parse_config(minimal, "any")
+    assert config.function.log_kms_key == "create"
+    assert config.function.environment_kms_key == "create"
+    assert config.function.tracing == "PassThrough"
+    assert config.alarms.notify == "subscribers"
     assert config.table.point_in_time_recovery is True
     assert config.table.deletion_protection is True
     assert config.table.kms_key == "create"
@@ -402,7 +410,8 @@ def test_kms_key_arn_must_be_in_the_stacks_region():
         config_module.parse_stack_config(config, "dev")  # Pulumi.dev.yaml: us-east-1
     assert caught.value.problems == [
         f"{P}:table.kmsKey is a key in eu-west-1, but the stack deploys to us-east-1 "
-        "(aws:region): DynamoDB, SQS and SNS only use keys of their own region"
+        "(aws:region): DynamoDB, SQS, SNS, Lambda and CloudWatch Logs only use keys of "
+        "their own region"
     ]
     same = other.replace("eu-west-1", "us-east-1")
     parse_config_ok = config_module.parse_stack_config(

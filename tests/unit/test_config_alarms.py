@@ -25,10 +25,18 @@ MINIMAL: dict[str, Any] = {
 }
 
 
+# Alarms are on by default, so a subscriber is required; tests about other keys get one.
+ONCALL = "oncall@shop.com"
+WHO = ("emails", "httpsEndpoints", "forwardToTopicArns", "notify")
+
+
 def parse(alarms: Any = None, **sections: Any):
     raw = copy.deepcopy(MINIMAL)
-    if alarms is not None:
-        raw["alarms"] = alarms
+    if alarms is None:
+        alarms = {}
+    if isinstance(alarms, dict) and not set(WHO) & set(alarms):
+        alarms = {"emails": [ONCALL], **alarms}
+    raw["alarms"] = alarms
     for section, values in sections.items():
         raw.setdefault(section, {}).update(values)
     return parse_config(raw, "test")
@@ -48,7 +56,7 @@ def test_defaults_are_the_production_choice():
         iterator_age_threshold_ms=30000,
         evaluation_periods=1,
         period_seconds=60,
-        emails=(),
+        emails=(ONCALL,),
         topic_kms_key="create",
     )
 

@@ -138,6 +138,8 @@ def sorted_alarms(run: ProgramRun) -> list[Registration]:
 
 # --- every config key reaches the right resource argument ------------------------------------
 EXISTING_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+PAGER = "https://events.pagerduty.com/integration/0123456789abcdef/enqueue"
+ONCALL_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:oncall"
 # (section, key, value, resource type, input path, expected input value)
 KEY_TO_INPUT = [
     ("table", "billingMode", "PAY_PER_REQUEST", TABLE, "billingMode", "PAY_PER_REQUEST"),
@@ -206,11 +208,22 @@ KEY_TO_INPUT = [
     ("alarms", "evaluationPeriods", 3, ERRORS_ALARM, "evaluationPeriods", 3),
     ("alarms", "periodSeconds", 300, ERRORS_ALARM, "period", 300),
     ("alarms", "emails", ["ops@example.com"], SUBSCRIPTION, "endpoint", "ops@example.com"),
+    ("alarms", "httpsEndpoints", [PAGER], SUBSCRIPTION, "endpoint", PAGER),
+    ("alarms", "forwardToTopicArns", [ONCALL_TOPIC], ERRORS_ALARM, "alarmActions.1", ONCALL_TOPIC),
+    ("function", "logKmsKey", EXISTING_KEY, LOG_GROUP, "kmsKeyId", EXISTING_KEY),
+    ("function", "environmentKmsKey", EXISTING_KEY, FUNCTION, "kmsKeyArn", EXISTING_KEY),
+    ("function", "tracing", "Active", FUNCTION, "tracingConfig.mode", "Active"),
     ("alarms", "topicKmsKey", EXISTING_KEY, ALARM_TOPIC, "kmsMasterKeyId", EXISTING_KEY),
 ]  # fmt: skip
 # Keys whose effect is checked by dedicated tests (resources appear or change shape): below,
 # and alarms.enabled in test_alarms.py (off: no topic, alarm or dashboard at all).
-KEYS_TESTED_ELSEWHERE = {("table", "existingTableName"), ("alarms", "enabled")}
+# alarms.notify / notifyReason in test_security_baseline.py (they waive a subscriber).
+KEYS_TESTED_ELSEWHERE = {
+    ("table", "existingTableName"),
+    ("alarms", "enabled"),
+    ("alarms", "notify"),
+    ("alarms", "notifyReason"),
+}
 
 
 @pytest.mark.parametrize(
@@ -342,13 +355,25 @@ def test_role_trusts_only_lambda_and_has_no_managed_policies():
     assert not role.get("managedPolicyArns")
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "sns", "existing"])
+# Actions AWS lets a policy grant on "*" only: ListStreams always, X-Ray's two write
+# actions with function.tracing Active (X-Ray supports no resource-level permissions).
+ONLY_ON_ANY_RESOURCE = {
+    "dev": [["dynamodb:ListStreams"]],
+    "prod": [["dynamodb:ListStreams"]],
+    "sns": [["dynamodb:ListStreams"]],
+    "existing": [["dynamodb:ListStreams"]],
+    "tracing": [["dynamodb:ListStreams"], ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]],
+}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "sns", "existing", "tracing"])
 def test_no_wildcard_actions_and_no_wildcard_resource_except_list_streams(stack):
     runs: dict[str, Callable[[], ProgramRun]] = {
         "dev": dev,
         "prod": prod,
         "sns": lambda: deploy("prod", trigger={"onFailure": "sns"}),
         "existing": deploy_existing,
+        "tracing": lambda: deploy("prod", function={"tracing": "Active"}),
     }
     run = runs[stack]()
     # Identity policies here; resource policies (key, topic) in the test below.
@@ -367,7 +392,9 @@ def test_no_wildcard_actions_and_no_wildcard_resource_except_list_streams(stack)
             resources = statement.get("Resource", [])
             resources = [resources] if isinstance(resources, str) else resources
             if "*" in resources:
-                assert actions == ["dynamodb:ListStreams"], statement
+                assert actions in ONLY_ON_ANY_RESOURCE[stack], statement
+    on_any = [s["Action"] for s in policy_statements(run) if s["Resource"] == "*"]
+    assert on_any == ONLY_ON_ANY_RESOURCE[stack]
 
 
 RESOURCE_POLICY_TYPES = {KEY, TOPIC_POLICY}
@@ -398,7 +425,9 @@ def test_prod_encrypts_table_and_queue_with_rotating_customer_managed_keys():
     run = prod()
     (alarms,) = run.of_type(ALARMS_COMPONENT)
     # The alarm topic's own key is checked in test_alarms.py.
-    keys = [key for key in run.of_type(KEY) if key.parent != alarms.urn]
+    (function,) = run.of_type(f"{P}:index:StreamFunction")
+    # The function's key (log group, environment) is checked in test_security_baseline.py.
+    keys = [key for key in run.of_type(KEY) if key.parent not in (alarms.urn, function.urn)]
     assert len(keys) == 2
     assert all(key.inputs["enableKeyRotation"] is True for key in keys)
     key_arns = {key.outputs["arn"] for key in keys}

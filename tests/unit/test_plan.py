@@ -500,16 +500,26 @@ def test_provisioned_writes_above_capacity_are_warned(book: PriceBook, bench: Pa
 
 
 def test_kms_keys_are_counted_from_the_config():
-    # dev: AWS-owned table key, SSE-SQS queue, unencrypted alarm topic: nothing billed
+    # dev: AWS-owned table key, SSE-SQS queue, unencrypted alarm topic, no log group key:
+    # nothing billed
     dev = kms_keys(typed("dev"))
-    assert [(key.created, key.requests_billed) for key in dev] == [(False, False)] * 3
-    # prod creates all three keys
+    assert [(key.created, key.requests_billed) for key in dev] == [(False, False)] * 4
+    # prod creates all four keys (one serves the function's log group and environment)
     prod = kms_keys(typed("prod"))
     assert {key.setting for key in prod if key.created} == {
         "table.kmsKey",
         "trigger.destinationKmsKey",
         "alarms.topicKmsKey",
+        "function.logKmsKey/environmentKmsKey",
     }
+    # a given log group key is billed for its requests, not as a key-month
+    key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    given = kms_keys(typed("dev", function={"logKmsKey": key_arn}))
+    assert [(k.purpose, k.created, k.requests_billed) for k in given][-1] == (
+        "function logs",
+        False,
+        True,
+    )
 
 
 def test_bad_workloads_are_refused(book: PriceBook, bench: Path):

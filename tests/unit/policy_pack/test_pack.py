@@ -49,6 +49,18 @@ AWS_FACTS_RULES = [
     "FSBP IAM.1, CKV_AWS_62/63/355",
     "CKV_AWS_60/61",
     "CKV_AWS_116",
+    "CKV_AWS_158",
+    "CKV2_AWS_64",
+    "CKV_AWS_7",
+    "CKV_AWS_173",
+    "CKV_AWS_272",
+    "CKV_AWS_50",
+    "FSBP S3.1/S3.8, CKV2_AWS_6",
+    "FSBP S3.5",
+    "CKV_AWS_145 / FSBP S3.17",
+    "CKV_AWS_21",
+    "CKV2_AWS_61",
+    "confused deputy",
 ]
 
 
@@ -106,18 +118,26 @@ def test_main_builds_the_pack_pulumi_runs(monkeypatch):
     assert [policy.name for policy in built["policies"]] == [rule.id for rule in RULES]
 
 
-def test_levels_are_mandatory_except_the_explicit_suppression():
+# Each explicit suppression and a word its documented reason must contain.
+SUPPRESSIONS = {"ckv-aws-116": "synchronously", "ckv-aws-272": "Signer", "ckv-aws-50": "opt-in"}
+
+
+def test_levels_are_mandatory_except_the_explicit_suppressions():
     levels = {policy.name: policy.enforcement_level for policy in policies()}
-    assert levels.pop("ckv-aws-116") is EnforcementLevel.DISABLED
+    for name, reason_word in SUPPRESSIONS.items():
+        assert levels.pop(name) is EnforcementLevel.DISABLED
+        suppressed = next(policy for policy in policies() if policy.name == name)
+        assert "SUPPRESSED" in suppressed.description
+        assert reason_word in suppressed.description
     assert set(levels.values()) == {EnforcementLevel.MANDATORY}
-    suppressed = next(policy for policy in policies() if policy.name == "ckv-aws-116")
-    assert "SUPPRESSED" in suppressed.description
-    assert "synchronously" in suppressed.description
 
 
 def test_cross_resource_rules_are_stack_policies():
     kinds = {policy.name: type(policy) for policy in policies()}
-    assert kinds.pop("fsbp-dynamodb-1-ckv2-aws-16") is StackValidationPolicy
+    # A table and its auto scaling; a bucket and the resources configuring it.
+    for name in ("fsbp-dynamodb-1-ckv2-aws-16", "fsbp-s3-1-s3-8-ckv2-aws-6", "fsbp-s3-5",
+                 "ckv-aws-145-fsbp-s3-17", "ckv-aws-21", "ckv2-aws-61"):  # fmt: skip
+        assert kinds.pop(name) is StackValidationPolicy
     assert set(kinds.values()) == {ResourceValidationPolicy}
 
 
@@ -212,7 +232,8 @@ def test_pack_process_declares_every_rule_with_its_level(pack):
     assert info.name == PACK_NAME and info.supportsConfig
     levels = {policy.name: policy.enforcementLevel for policy in info.policies}
     assert list(levels) == [rule.id for rule in RULES]
-    assert levels.pop("ckv-aws-116") == proto.DISABLED
+    for name in SUPPRESSIONS:
+        assert levels.pop(name) == proto.DISABLED
     assert set(levels.values()) == {proto.MANDATORY}
     for policy in info.policies:
         assert set(policy.configSchema.properties) == {
