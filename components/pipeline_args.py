@@ -59,6 +59,12 @@ class FunctionSettings(TypedDict):
     """Application log level (JSON logs). INFO logs a line per record; WARN keeps only problems and the metrics line. Allowed: `TRACE` | `DEBUG` | `INFO` | `WARN` | `ERROR` | `FATAL`. Default: `INFO`."""
     metricsNamespace: NotRequired[str]
     """CloudWatch namespace of the handler's embedded metrics. Allowed: 1-255 printable ASCII chars, not starting with ':' or AWS/. Default: `DynamoDBStreamProcessor`."""
+    logKmsKey: NotRequired[str]
+    """Log group encryption (CKV_AWS_158): `create` (a customer-managed key only CloudWatch Logs may use, for this log group), a key ARN whose policy lets logs.<region>.amazonaws.com use it, or `none` (CloudWatch Logs' own encryption). Allowed: create, none, or a key ARN. Default: `create`."""
+    environmentKmsKey: NotRequired[str]
+    """Environment variable encryption (CKV_AWS_173): `create` (customer-managed, usable only through Lambda), a key ARN, or `aws-managed` (aws/lambda). With logKmsKey also `create`, one key serves both. Allowed: create, aws-managed, or a key ARN. Default: `create`."""
+    tracing: NotRequired[str]
+    """X-Ray tracing (CKV_AWS_50): `Active` samples and records invocations (X-Ray pricing; the role gets xray:PutTraceSegments and xray:PutTelemetryRecords on `*`, which X-Ray cannot scope); `PassThrough` records nothing itself. Allowed: `PassThrough` | `Active`. Default: `PassThrough`."""
 
 
 class TriggerSettings(TypedDict):
@@ -107,6 +113,14 @@ class AlarmsSettings(TypedDict):
     """Length of one evaluation period (the metrics have one-minute resolution). Allowed: a multiple of 60, 60 to 604800. Default: `60`."""
     emails: NotRequired[list[str]]
     """Subscribed to the alarm topic (each must confirm AWS's email first). Allowed: email addresses, each once. Default: `[]`."""
+    httpsEndpoints: NotRequired[list[str]]
+    """Subscribed to the alarm topic over HTTPS (a pager or chat webhook; it must confirm the subscription). Allowed: https:// URLs, each once. Default: `[]`."""
+    forwardToTopicArns: NotRequired[list[str]]
+    """Existing SNS topics every alarm also notifies (e.g. the topic an AWS Chatbot channel or on-call tool already watches); their policy must let cloudwatch.amazonaws.com publish. Allowed: up to 4 SNS topic ARNs of the stack's region. Default: `[]`."""
+    notify: NotRequired[str]
+    """`subscribers`: at least one of emails, httpsEndpoints, forwardToTopicArns is required; `none`: no subscriber is required and alarms may notify nobody, on purpose (give notifyReason). Allowed: `subscribers` | `none`. Default: `subscribers`."""
+    notifyReason: NotRequired[str]
+    """Why nobody is notified (shown in every preview's warning). Allowed: required when notify is none. Default: unset."""
     topicKmsKey: NotRequired[str]
     """Alarm topic encryption: `create` (a key CloudWatch may use), `none`, or a key ARN whose policy lets cloudwatch.amazonaws.com Decrypt and GenerateDataKey*. Allowed: none, create, or a key ARN. Default: `create`."""
 

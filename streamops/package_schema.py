@@ -55,6 +55,8 @@ SECTION_DOCS = {
 LIST_ITEM_TYPES = {
     ("trigger", "filterPatterns"): "dict[str, Any]",
     ("alarms", "emails"): "str",
+    ("alarms", "httpsEndpoints"): "str",
+    ("alarms", "forwardToTopicArns"): "str",
 }
 TOP_LEVEL_FIELDS = {
     "tags": (

@@ -120,7 +120,7 @@ def test_resources_lists_the_program_tree_with_the_settings_that_matter() -> Non
     components = [r for r in document["resources"] if r["type"].endswith(":StreamPipeline")]
     assert [c["parent"] for c in components] == [""]
     assert document["outputs"]["tableName"] == "demo-ecommerce-freetier"
-    assert any("alarms.emails is empty" in warning for warning in document["warnings"])
+    assert any("alarms.notify is none" in warning for warning in document["warnings"])
 
 
 def test_resources_table_shows_every_resource() -> None:
@@ -157,12 +157,13 @@ def test_the_program_runner_keeps_program_warnings_off_the_console(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The emulator (and every tool running the program under mocks) printed "alarms.emails
-    is empty" on every run, where nothing can be subscribed (seen failing first). The
-    warning is kept with the run, for whoever shows it (`streamops resources`)."""
+    is empty" on every run, where nothing can be subscribed (seen failing first). Program
+    warnings (today dev's "alarms.notify is none ...") are kept with the run, for whoever
+    shows it (`streamops resources`)."""
     with caplog.at_level(logging.DEBUG):
         run = run_program(FakeAws(), load_stack_config("dev"), "dev")
-    assert "alarms.emails" not in caplog.text
-    assert any("alarms.emails is empty" in message for level, message in run.diagnostics)
+    assert "alarms.notify is none" not in caplog.text
+    assert any("alarms.notify is none" in message for level, message in run.diagnostics)
     assert {level for level, _ in run.diagnostics} <= {"info", "warning", "error"}
 
 
