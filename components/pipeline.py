@@ -59,6 +59,7 @@ class StreamPipeline(pulumi.ComponentResource):
                 function_name=config.function.name,
                 name_prefix=f"{config.project}-{config.stack}",
                 tags=tags,
+                request_metrics=config.alarms.enabled,
             ),
             child,
         )
@@ -92,10 +93,12 @@ class StreamPipeline(pulumi.ComponentResource):
 
     def _alarms(self, name: str, config: StackConfig, tags: dict[str, str]) -> StreamAlarms:
         destination = self.failure_destination
-        # SQS and SNS key their metrics by the queue's / topic's name, not its ARN.
-        failure_name = (
-            destination.queue_name if destination.kind == "sqs" else destination.topic_name
-        )
+        # S3, SQS and SNS key their metrics by the bucket's / queue's / topic's name.
+        failure_name = {
+            "s3": destination.bucket_name,
+            "sqs": destination.queue_name,
+            "sns": destination.topic_name,
+        }[destination.kind]
         if failure_name is None:
             raise AssertionError(f"FailureDestination of kind {destination.kind} has no name")
         return StreamAlarms(
@@ -104,7 +107,12 @@ class StreamPipeline(pulumi.ComponentResource):
                 alarms=config.alarms,
                 function=config.function,
                 function_name=self.function.function_name,
-                failure=FailureTarget(kind=destination.kind, name=failure_name),
+                failure=FailureTarget(
+                    kind=destination.kind,
+                    name=failure_name,
+                    request_metrics_filter=destination.request_metrics_filter,
+                ),
+                mapping_id=self.trigger.mapping_id if config.trigger.metrics else None,
                 name_prefix=name_prefix(config.project, config.stack),
                 tags=tags,
             ),
@@ -125,6 +133,8 @@ class StreamPipeline(pulumi.ComponentResource):
         }
         if self.failure_destination.queue_url is not None:
             outputs["failureQueueUrl"] = self.failure_destination.queue_url
+        if self.failure_destination.bucket_name is not None:
+            outputs["failureBucketName"] = self.failure_destination.bucket_name
         # Without alarms there is no topic or dashboard: those outputs are left out (as
         # failureQueueUrl is for an SNS destination); alarmNames is always there, empty.
         outputs["alarmNames"] = self.alarms.alarm_names if self.alarms is not None else []

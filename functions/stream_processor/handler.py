@@ -321,7 +321,12 @@ def _quarantine(
             )
             return False
     try:
-        bodies = quarantine.build_messages(record, reason, function_name=settings.function_name)
+        bodies = quarantine.build_messages(
+            record,
+            reason,
+            function_name=settings.function_name,
+            max_bytes=quarantine.max_message_bytes(settings.destination_type),
+        )
         if position and _time_is_short(context, len(bodies), position, ids):
             return False
         sender(bodies)

@@ -34,6 +34,8 @@ KEY = "aws:kms/key:Key"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 ALARMS_COMPONENT = f"{P}:index:StreamAlarms"
 # Resources some tests pick by (type, resource name) because the type alone is ambiguous:
@@ -198,6 +200,7 @@ KEY_TO_INPUT = [
     ),
     ("trigger", "onFailure", "sns", FAILURE_TOPIC, "kmsMasterKeyId", "alias/aws/sns"),
     ("trigger", "destinationKmsKey", EXISTING_KEY, QUEUE, "kmsMasterKeyId", EXISTING_KEY),
+    ("trigger", "metrics", ["EventCount"], MAPPING, "metricsConfig.metrics", ["EventCount"]),
     ("alarms", "errorsThreshold", 5, ERRORS_ALARM, "threshold", 5),
     ("alarms", "durationThresholdMs", 15000, (ALARM, "pipeline-alarms-function-duration"),
      "threshold", 15000),
@@ -210,7 +213,12 @@ KEY_TO_INPUT = [
 ]  # fmt: skip
 # Keys whose effect is checked by dedicated tests (resources appear or change shape): below,
 # and alarms.enabled in test_alarms.py (off: no topic, alarm or dashboard at all).
-KEYS_TESTED_ELSEWHERE = {("table", "existingTableName"), ("alarms", "enabled")}
+# trigger.destinationForceDestroy (S3 only) in test_failure_bucket.py.
+KEYS_TESTED_ELSEWHERE = {
+    ("table", "existingTableName"),
+    ("alarms", "enabled"),
+    ("trigger", "destinationForceDestroy"),
+}
 
 
 @pytest.mark.parametrize(
@@ -342,12 +350,15 @@ def test_role_trusts_only_lambda_and_has_no_managed_policies():
     assert not role.get("managedPolicyArns")
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "sns", "existing"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "sns", "sqs", "existing"])
 def test_no_wildcard_actions_and_no_wildcard_resource_except_list_streams(stack):
     runs: dict[str, Callable[[], ProgramRun]] = {
         "dev": dev,
         "prod": prod,
-        "sns": lambda: deploy("prod", trigger={"onFailure": "sns"}),
+        "sns": lambda: deploy(
+            "prod", trigger={"onFailure": "sns", "destinationRetentionDays": DELETE}
+        ),
+        "sqs": lambda: deploy("prod", trigger={"onFailure": "sqs", "destinationRetentionDays": 14}),
         "existing": deploy_existing,
     }
     run = runs[stack]()
@@ -370,7 +381,7 @@ def test_no_wildcard_actions_and_no_wildcard_resource_except_list_streams(stack)
                 assert actions == ["dynamodb:ListStreams"], statement
 
 
-RESOURCE_POLICY_TYPES = {KEY, TOPIC_POLICY}
+RESOURCE_POLICY_TYPES = {KEY, TOPIC_POLICY, BUCKET_POLICY}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -388,24 +399,31 @@ def test_resource_policies_name_their_principals(stack):
     for document in documents:
         for statement in document["Statement"]:
             principal = statement["Principal"]
+            if statement["Effect"] == "Deny":
+                continue  # a Deny for everyone grants nothing (the bucket's TLS-only rule)
             assert principal != "*" and "*" not in principal.values(), statement
             if statement["Action"] == "kms:*":
                 assert principal == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, statement
 
 
 # --- encryption and customer-managed keys ----------------------------------------------------
-def test_prod_encrypts_table_and_queue_with_rotating_customer_managed_keys():
+def test_prod_encrypts_table_and_bucket_with_rotating_customer_managed_keys():
     run = prod()
     (alarms,) = run.of_type(ALARMS_COMPONENT)
-    # The alarm topic's own key is checked in test_alarms.py.
+    # The alarm topic's own key is checked in test_alarms.py, the bucket's settings in
+    # test_failure_bucket.py.
     keys = [key for key in run.of_type(KEY) if key.parent != alarms.urn]
     assert len(keys) == 2
     assert all(key.inputs["enableKeyRotation"] is True for key in keys)
     key_arns = {key.outputs["arn"] for key in keys}
     table_key = run.one(TABLE).inputs["serverSideEncryption"]
     assert table_key["enabled"] is True and table_key["kmsKeyArn"] in key_arns
-    queue_key = run.one(QUEUE).inputs["kmsMasterKeyId"]
-    assert queue_key in key_arns and queue_key != table_key["kmsKeyArn"]
+    (encryption,) = run.of_type("aws:s3/bucketServerSideEncryptionConfiguration:"
+                                "BucketServerSideEncryptionConfiguration")  # fmt: skip
+    bucket_key = encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"][
+        "kmsMasterKeyId"
+    ]
+    assert bucket_key in key_arns and bucket_key != table_key["kmsKeyArn"]
     statements = {s["Sid"]: s for s in policy_statements(run)}
     assert statements["DecryptTableStream"] == {
         "Sid": "DecryptTableStream",
@@ -413,11 +431,26 @@ def test_prod_encrypts_table_and_queue_with_rotating_customer_managed_keys():
         "Action": ["kms:Decrypt"],
         "Resource": table_key["kmsKeyArn"],
     }
-    assert statements["EncryptForFailureDestination"]["Action"] == [
-        "kms:Decrypt",
-        "kms:GenerateDataKey",
-    ]
-    assert statements["EncryptForFailureDestination"]["Resource"] == queue_key
+    # S3 PutObject under SSE-KMS: kms:GenerateDataKey only, and only through S3.
+    assert statements["EncryptForFailureDestination"] == {
+        "Sid": "EncryptForFailureDestination",
+        "Effect": "Allow",
+        "Action": ["kms:GenerateDataKey"],
+        "Resource": bucket_key,
+        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
+    }
+
+
+def test_a_queue_under_a_customer_managed_key_gets_decrypt_and_generate_data_key():
+    run = deploy("prod", trigger={"onFailure": "sqs", "destinationRetentionDays": 14})
+    queue_key = run.one(QUEUE).inputs["kmsMasterKeyId"]
+    statements = {s["Sid"]: s for s in policy_statements(run)}
+    assert statements["EncryptForFailureDestination"] == {
+        "Sid": "EncryptForFailureDestination",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": queue_key,
+    }
 
 
 def test_dev_uses_free_encryption_and_no_key():
@@ -479,7 +512,12 @@ def test_every_resource_is_parented_to_a_component():
 
 
 # No `tags` argument in the provider for these.
-UNTAGGABLE = {ROLE_POLICY, TOPIC_POLICY, DASHBOARD, SUBSCRIPTION}
+UNTAGGABLE = {ROLE_POLICY, TOPIC_POLICY, DASHBOARD, SUBSCRIPTION, BUCKET_POLICY} | {
+    f"aws:s3/{kind[0].lower()}{kind[1:]}:{kind}"
+    for kind in ("BucketPublicAccessBlock", "BucketOwnershipControls", "BucketVersioning",
+                 "BucketServerSideEncryptionConfiguration", "BucketLifecycleConfiguration",
+                 "BucketMetric")
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -609,6 +647,8 @@ def test_renaming_the_function_keeps_the_failure_destination():
     for kind in (QUEUE, TOPIC):
         before = {r.urn for r in dev().of_type(kind)}
         assert before <= {r.urn for r in renamed.of_type(kind)}, kind
+    prod_renamed = deploy("prod", function={"name": "orders-processor"})
+    assert {r.urn for r in prod().of_type(BUCKET)} == {r.urn for r in prod_renamed.of_type(BUCKET)}
     sns = deploy("dev", trigger={"onFailure": "sns"})
     sns_renamed = deploy("dev", trigger={"onFailure": "sns"}, function={"name": "orders-fn"})
     assert {r.urn for r in sns.of_type(TOPIC)} == {r.urn for r in sns_renamed.of_type(TOPIC)}
