@@ -67,9 +67,7 @@ def create_encryption(aws: AwsClients, name: str, inputs: Inputs) -> Created:
     bucket = inputs.take("bucket")
     rules = []
     for raw in inputs.take("rules") or []:
-        rule = only(
-            raw, ("applyServerSideEncryptionByDefault", "bucketKeyEnabled"), inputs.where
-        )
+        rule = only(raw, ("applyServerSideEncryptionByDefault", "bucketKeyEnabled"), inputs.where)
         default = only(
             rule["applyServerSideEncryptionByDefault"],
             ("sseAlgorithm", "kmsMasterKeyId"),
