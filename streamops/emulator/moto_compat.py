@@ -104,7 +104,7 @@ def _patch_bucket_policy_transport() -> None:
         policy = IAMPolicy(json.dumps({**document, "Statement": applicable}))
         return policy.is_action_permitted(action, resource)
 
-    FakeBucket.get_permission = get_permission
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
 
 def aws_logging_config(function_name: str, requested: dict[str, Any] | None) -> dict[str, Any]:
