@@ -60,7 +60,19 @@ ALARM_CHECKS = {
     "alarm.records-quarantined",
     "dashboard",
 }
-FAILURE_ALARM = {"sqs": "alarm.failure-queue-not-empty", "sns": "alarm.failure-topic-published"}
+FAILURE_ALARM = {
+    "s3": "alarm.failure-bucket-landings",
+    "sqs": "alarm.failure-queue-not-empty",
+    "sns": "alarm.failure-topic-published",
+}
+# The failure bucket's settings (components/failure_destination.py), checked one by one.
+BUCKET_CHECKS = {
+    "failureDestination.publicAccess",
+    "failureDestination.ownership",
+    "failureDestination.versioning",
+    "failureDestination.retention",
+    "failureDestination.tlsOnly",
+}
 # Settings of a table the program creates (an existing table keeps its own).
 CREATED_TABLE_CHECKS = {
     "table.pointInTimeRecovery",
@@ -90,6 +102,8 @@ def required_checks(stack: DeployedStack) -> set[str]:
         required |= CREATED_TABLE_CHECKS
     if stack.config.alarms.enabled:
         required |= ALARM_CHECKS | {FAILURE_ALARM[stack.config.trigger.on_failure]}
+    if stack.config.trigger.on_failure == "s3":
+        required |= BUCKET_CHECKS | {"mapping.metrics"}
     return required
 
 
@@ -103,7 +117,11 @@ FILTERS = [
 ]
 
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "prod: customer-managed keys, PITR, deletion protection": ("prod", {}),
+    "prod: customer-managed keys, PITR, deletion protection, S3 destination": ("prod", {}),
+    "S3 destination with SSE-S3 (a relaxation), no mapping metrics": (
+        "dev",
+        {"trigger": {"onFailure": "s3", "destinationKmsKey": "sse-s3"}},
+    ),
     "SNS failure destination (AWS-managed key)": (
         "dev",
         {"trigger": {"onFailure": "sns", "destinationRetentionDays": None}},
