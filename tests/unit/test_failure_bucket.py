@@ -140,15 +140,15 @@ def test_policy_denies_every_request_without_tls():
 
 
 def test_lifecycle_expires_objects_versions_markers_and_uploads_after_the_configured_days():
-    run = prod()  # Pulumi.prod.yaml: destinationRetentionDays 30
+    run = prod()  # Pulumi.prod.yaml: destinationRetentionDays unset, the default 14
     lifecycle = run.one(LIFECYCLE)
     assert lifecycle.inputs["rules"] == [
         {
             "id": "expire-failures",
             "status": "Enabled",
             "filter": {"prefix": ""},
-            "expiration": {"days": 30},
-            "noncurrentVersionExpiration": {"noncurrentDays": 30},
+            "expiration": {"days": 14},
+            "noncurrentVersionExpiration": {"noncurrentDays": 14},
             "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
         },
         {
