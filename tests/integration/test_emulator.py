@@ -77,8 +77,7 @@ def test_an_unsupported_resource_type_stops_the_deployment(
     program = tmp_path / "__main__.py"
     # An S3 access point: a type the program never registers, so no creator exists.
     program.write_text(
-        "import pulumi_aws as aws\npipeline = None\n"
-        "aws.s3.AccessPoint('archive', bucket='b')\n"
+        "import pulumi_aws as aws\npipeline = None\naws.s3.AccessPoint('archive', bucket='b')\n"
     )
     with pytest.raises(
         UnsupportedResource, match=r"cannot create aws:s3/accessPoint:AccessPoint \('archive'\)"
