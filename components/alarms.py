@@ -37,9 +37,22 @@ TYPE = f"{PROJECT}:index:StreamAlarms"
 LAMBDA_NAMESPACE = "AWS/Lambda"
 SQS_NAMESPACE = "AWS/SQS"
 SNS_NAMESPACE = "AWS/SNS"
+S3_NAMESPACE = "AWS/S3"
 FUNCTION_DIMENSION = "FunctionName"
 QUEUE_DIMENSION = "QueueName"
 TOPIC_DIMENSION = "TopicName"
+BUCKET_DIMENSION = "BucketName"
+FILTER_DIMENSION = "FilterId"  # an S3 request-metrics configuration
+MAPPING_DIMENSION = "EventSourceMappingUUID"
+# The mapping's metrics with metrics_config [EventCount] (Lambda developer guide, "Event
+# source mapping metrics"), in the order an event goes through the mapping.
+ESM_EVENT_COUNT_METRICS = (
+    "PolledEventCount",
+    "FilteredOutEventCount",
+    "InvokedEventCount",
+    "FailedInvokeEventCount",
+    "DroppedEventCount",
+)
 
 # The handler's EMF metrics (functions/stream_processor/metrics.py). Kept as literals:
 # components never import the function package (it is deployed alone); a unit test
@@ -89,10 +102,12 @@ class AlarmSpec:
 
 @dataclass(frozen=True)
 class FailureTarget:
-    """The failure destination as the alarms see it: an SQS queue or an SNS topic."""
+    """The failure destination as the alarms see it: an S3 bucket, SQS queue or SNS topic."""
 
-    kind: str  # "sqs" | "sns"
-    name: pulumi.Input[str]  # the queue's or topic's name (the metric dimension)
+    kind: str  # "s3" | "sqs" | "sns"
+    name: pulumi.Input[str]  # the bucket's, queue's or topic's name (the metric dimension)
+    # S3: the request-metrics configuration publishing the bucket's PutRequests.
+    request_metrics_filter: str | None = None
 
 
 def name_prefix(project: str, stack: str) -> str:
@@ -171,6 +186,17 @@ def _failure_destination_spec(fn: str, per: str, failure: FailureTarget) -> Alar
         "records: read them back from the stream within 24 h of their writing or they are "
         "lost. Do now: see Redrive."
     )
+    if failure.kind == "s3":
+        return AlarmSpec(
+            "failure-bucket-landings", "Failure destination not empty", S3_NAMESPACE,
+            "PutRequests", "Sum", 0.0,
+            {BUCKET_DIMENSION: failure.name, FILTER_DIMENSION: failure.request_metrics_filter
+             or ""},
+            f"Objects were written to the failure bucket of {fn} {per}: a batch the mapping "
+            "gave up on (aws/lambda/..., the whole batch) or a quarantined record "
+            "(quarantine/...). The bucket keeps them until its lifecycle expires them; "
+            "nothing depends on the stream's 24 h. Do: see Redrive (list, then replay).",
+        )  # fmt: skip
     if failure.kind == "sqs":
         return AlarmSpec(
             "failure-queue-not-empty", "Failure destination not empty", SQS_NAMESPACE,
@@ -228,11 +254,13 @@ class DashboardFacts:
 
     region: str
     function_name: str
-    failure_kind: str  # "sqs" | "sns"
+    failure_kind: str  # "s3" | "sqs" | "sns"
     failure_name: str
     alarms: AlarmsConfig
     function: FunctionConfig
     alarm_arns: list[str]
+    failure_metrics_filter: str | None = None  # s3: the request-metrics FilterId
+    mapping_id: str | None = None  # set when the mapping publishes its metrics (EventCount)
 
 
 def dashboard_body(facts: DashboardFacts) -> dict:
@@ -250,7 +278,14 @@ def dashboard_body(facts: DashboardFacts) -> dict:
         if facts.function.reserved_concurrency > 0
         else []
     )
-    if facts.failure_kind == "sqs":
+    if facts.failure_kind == "s3":
+        failure_metrics = [
+            [S3_NAMESPACE, "PutRequests", BUCKET_DIMENSION, facts.failure_name,
+             FILTER_DIMENSION, facts.failure_metrics_filter or "",
+             {"stat": "Sum", "label": "objects landed (batches + quarantined records)"}],
+        ]  # fmt: skip
+        failure_title = f"Failure bucket {facts.failure_name}"
+    elif facts.failure_kind == "sqs":
         failure_metrics = [
             [SQS_NAMESPACE, "ApproximateNumberOfMessagesVisible", QUEUE_DIMENSION,
              facts.failure_name, {"stat": "Maximum", "label": "messages waiting"}],
@@ -294,6 +329,14 @@ def dashboard_body(facts: DashboardFacts) -> dict:
             on_function(ns, RECORDS_FAILED, "Sum"), on_function(ns, RECORDS_QUARANTINED, "Sum"),
         ], [{"label": "alarm", "value": 0}]),
     ]  # fmt: skip
+    if facts.mapping_id:
+        metric_widgets.append((
+            "Event source mapping: events by outcome", [
+                [lam, metric, MAPPING_DIMENSION, facts.mapping_id,
+                 {"stat": "Sum", "label": metric.removesuffix("EventCount")}]
+                for metric in ESM_EVENT_COUNT_METRICS
+            ], [],
+        ))  # fmt: skip
     # Alarm states first (what is wrong now), then two metric widgets per row.
     widgets: list[dict[str, Any]] = [
         {
@@ -361,6 +404,8 @@ class StreamAlarmsArgs:
     failure: FailureTarget
     name_prefix: str  # <project>-<stack>, see name_prefix()
     tags: dict[str, str] | None = None
+    # The mapping's UUID when it publishes its metrics (trigger.metrics), for the dashboard.
+    mapping_id: pulumi.Input[str] | None = None
 
 
 class StreamAlarms(pulumi.ComponentResource):
@@ -441,7 +486,11 @@ class StreamAlarms(pulumi.ComponentResource):
             for spec in alarm_specs(config, args.function, args.function_name, args.failure)
         ]
         body = pulumi.Output.all(
-            region, args.function_name, args.failure.name, *[alarm.arn for alarm in alarms]
+            region,
+            args.function_name,
+            args.failure.name,
+            args.mapping_id,
+            *[alarm.arn for alarm in alarms],
         ).apply(
             lambda values: json.dumps(
                 dashboard_body(
@@ -452,7 +501,9 @@ class StreamAlarms(pulumi.ComponentResource):
                         failure_name=values[2],
                         alarms=config,
                         function=args.function,
-                        alarm_arns=list(values[3:]),
+                        alarm_arns=list(values[4:]),
+                        failure_metrics_filter=args.failure.request_metrics_filter,
+                        mapping_id=values[3],
                     )
                 )
             )

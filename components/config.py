@@ -36,7 +36,12 @@ BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
 STREAM_VIEW_TYPES = ("NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY")
 STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
 ARCHITECTURES = ("arm64", "x86_64")
-FAILURE_DESTINATIONS = ("sqs", "sns")
+# S3 first: the only kind that keeps the failed batch itself (Lambda writes the whole
+# invocation record), so nothing depends on the stream's 24 h retention.
+FAILURE_DESTINATIONS = ("s3", "sqs", "sns")
+# Event source mapping metrics (opt-in, billed as custom metrics). ErrorCount and
+# KafkaMetrics exist too, for Kafka sources only.
+ESM_METRICS = ("EventCount",)
 # Lambda's application log levels (logging_config.application_log_level).
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 # CloudWatch Logs accepts only these retention periods; 0 means "never expire".
@@ -64,7 +69,11 @@ ATTRIBUTE_NAME_MAX = 255
 # alias ARNs: IAM statements scoped to an alias ARN do not authorize use of the key.
 KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 TABLE_KMS_CHOICES = ("aws-owned", "aws-managed", "create")
-DESTINATION_KMS_CHOICES = ("managed", "create")
+DESTINATION_KMS_CHOICES = ("create", "managed", "sse-s3")
+# Which keywords apply to which destination kind: `managed` is SSE-SQS or alias/aws/sns,
+# `sse-s3` is S3-managed keys (AES256): a relaxation, written out in the stack file.
+DESTINATION_KMS_BY_KIND = {"s3": ("create", "sse-s3"), "sqs": ("create", "managed"),
+                           "sns": ("create", "managed")}  # fmt: skip
 # The alarm topic: no key at all, or a customer-managed one. Never the AWS-managed
 # `alias/aws/sns` key: its policy cannot be changed to let CloudWatch use it, so alarms
 # could not publish (see aws-facts.md, KMS gotchas).
@@ -98,6 +107,9 @@ RETRY_ATTEMPTS = (0, 10000)  # or -1: retry until the record expires
 MAX_RECORD_AGE_SECONDS = (60, 604800)  # or -1: no age limit
 PARALLELIZATION_FACTOR = (1, 10)
 SQS_RETENTION_DAYS = (1, 14)  # SQS: 60 s .. 14 days
+# How long the failure bucket keeps an object (lifecycle expiration, whole days > 0).
+# Ten years is this project's bound, not AWS's: a forgotten batch is a data-protection risk.
+S3_RETENTION_DAYS = (1, 3650)
 MAX_FILTERS = 5
 STREAM_RETENTION_SECONDS = 86400  # DynamoDB Streams keeps each change for 24 hours
 MAX_FILTER_PATTERN_CHARS = 4096
@@ -188,9 +200,11 @@ class TriggerConfig:
     max_record_age_seconds: int
     bisect_on_error: bool
     parallelization_factor: int
-    on_failure: str  # "sqs" | "sns"
-    destination_kms_key: str  # "managed" | "create" | key ARN
-    destination_retention_days: int
+    on_failure: str  # "s3" | "sqs" | "sns"
+    destination_kms_key: str  # "create" | "managed" | "sse-s3" | key ARN
+    destination_retention_days: int  # queue retention (sqs) or object expiration (s3)
+    destination_force_destroy: bool  # s3: let `pulumi destroy` delete a non-empty bucket
+    metrics: tuple[str, ...]  # the mapping's metrics_config (empty: none)
     filter_patterns: tuple[str, ...]  # each a compact JSON document
     enabled: bool
 
@@ -583,25 +597,48 @@ TRIGGER_KEYS = (
     Key(
         "onFailure",
         str,
-        "sqs",
+        "s3",
         choices=FAILURE_DESTINATIONS,
-        doc="Failure destination: an SQS queue or an SNS topic.",
+        doc="Failure destination: an S3 bucket (Lambda writes the whole failed batch; "
+        "redrive works days later), an SQS queue or an SNS topic (pointers only: the records "
+        "must be read back from the stream within its 24 h). See README, Choosing a "
+        "failure destination.",
     ),
     Key(
         "destinationKmsKey",
         str,
-        "managed",
+        "create",
         check=_kms_choice(DESTINATION_KMS_CHOICES),
-        allowed="managed, create, or a key ARN",
-        doc="Destination encryption: `managed` (SSE-SQS, or alias/aws/sns for a topic), "
-        "`create` (customer-managed key) or a key ARN. Never unencrypted.",
+        allowed="create, managed (sqs, sns), sse-s3 (s3), or a key ARN",
+        doc="Destination encryption: `create` (customer-managed key), a key ARN, `managed` "
+        "(SSE-SQS, or alias/aws/sns for a topic) or `sse-s3` (S3-managed keys, a relaxation). "
+        "Never unencrypted.",
     ),
     Key(
         "destinationRetentionDays",
         int,
         14,
-        bounds=SQS_RETENTION_DAYS,
-        doc="How long the failure queue keeps messages (SQS only).",
+        bounds=(SQS_RETENTION_DAYS[0], S3_RETENTION_DAYS[1]),
+        allowed=f"{SQS_RETENTION_DAYS[0]}-{SQS_RETENTION_DAYS[1]} (sqs), "
+        f"{S3_RETENTION_DAYS[0]}-{S3_RETENTION_DAYS[1]} (s3)",
+        doc="How long the destination keeps a failure: the queue's message retention (SQS) or "
+        "the bucket's lifecycle expiration, also applied to replaced or deleted versions (S3). "
+        "Not for SNS.",
+    ),
+    Key(
+        "destinationForceDestroy",
+        bool,
+        False,
+        doc="S3 only: let `pulumi destroy` delete the bucket with failed batches still in "
+        "it. Off: the destroy fails instead, so no batch is lost by accident.",
+    ),
+    Key(
+        "metrics",
+        list,
+        [],
+        allowed="`[]` \\| `[EventCount]`",
+        doc="The mapping's metrics (billed as custom metrics): `EventCount` publishes its "
+        "polled, filtered, invoked, failed and dropped event counts (dashboard row).",
     ),
     Key(
         "filterPatterns",
@@ -914,11 +951,8 @@ def _parse_trigger(raw: Any, problems: _Problems) -> TriggerConfig | None:
             "and trigger.maxRecordAgeSeconds cannot both be -1: with neither bound, one "
             "failing record blocks its shard until it expires from the stream (24 h)",
         )
-    if v["onFailure"] == "sns" and isinstance(raw, dict) and "destinationRetentionDays" in raw:
-        problems.add(
-            "trigger.destinationRetentionDays",
-            "only applies to an SQS failure destination (trigger.onFailure is sns)",
-        )
+    _check_destination(v, set(raw) if isinstance(raw, dict) else set(), problems)
+    metrics = _check_metrics(v["metrics"] or [], problems)
     if problems.items:
         return None
     return TriggerConfig(
@@ -932,9 +966,60 @@ def _parse_trigger(raw: Any, problems: _Problems) -> TriggerConfig | None:
         on_failure=v["onFailure"],
         destination_kms_key=v["destinationKmsKey"],
         destination_retention_days=v["destinationRetentionDays"],
+        destination_force_destroy=v["destinationForceDestroy"],
+        metrics=tuple(metrics),
         filter_patterns=tuple(patterns),
         enabled=v["enabled"],
     )
+
+
+def _check_destination(v: dict[str, Any], given: set[str], problems: _Problems) -> None:
+    """Settings that only some destination kinds have, or whose limits depend on the kind."""
+    kind = v["onFailure"]
+    if kind is None:
+        return
+    if kind == "sns" and "destinationRetentionDays" in given:
+        problems.add(
+            "trigger.destinationRetentionDays",
+            "only applies to an SQS or S3 failure destination (trigger.onFailure is sns)",
+        )
+    days = v["destinationRetentionDays"]
+    if kind == "sqs" and days is not None and days > SQS_RETENTION_DAYS[1]:
+        low, high = SQS_RETENTION_DAYS
+        problems.add(
+            "trigger.destinationRetentionDays",
+            f"must be between {low} and {high} (got {days}): an SQS queue keeps a message at "
+            f"most {high} days; trigger.onFailure s3 keeps failed batches longer",
+        )
+    if kind != "s3" and "destinationForceDestroy" in given:
+        problems.add(
+            "trigger.destinationForceDestroy",
+            f"only applies to an S3 failure destination (trigger.onFailure is {kind})",
+        )
+    choice = v["destinationKmsKey"]
+    if choice in DESTINATION_KMS_CHOICES and choice not in DESTINATION_KMS_BY_KIND[kind]:
+        allowed = " | ".join(DESTINATION_KMS_BY_KIND[kind])
+        problems.add(
+            "trigger.destinationKmsKey",
+            f"must be one of {allowed} or a KMS key ARN for an {kind.upper()} failure "
+            f"destination (got {choice!r})",
+        )
+
+
+def _check_metrics(raw: list[Any], problems: _Problems) -> list[str]:
+    metrics: list[str] = []
+    for index, metric in enumerate(raw):
+        if metric not in ESM_METRICS:
+            problems.add(
+                f"trigger.metrics[{index}]",
+                f"must be one of {', '.join(ESM_METRICS)} (got {metric!r}); ErrorCount and "
+                "KafkaMetrics are for Kafka event sources only",
+            )
+        elif metric in metrics:
+            problems.add(f"trigger.metrics[{index}]", f"repeats {metric!r}; list it once")
+        else:
+            metrics.append(metric)
+    return metrics
 
 
 def _parse_tags(raw: Any, problems: _Problems) -> dict[str, str]:
@@ -1084,7 +1169,7 @@ def _check_emails(raw: list[Any], problems: _Problems) -> list[str]:
 
 
 def _key_region_problems(config: StackConfig, region: str) -> list[str]:
-    """Key ARNs from another region: DynamoDB, SQS and SNS refuse them at create time."""
+    """Key ARNs from another region: DynamoDB, SQS, SNS and S3 refuse them at create time."""
     chosen = {
         "table.kmsKey": config.table.kms_key,
         "trigger.destinationKmsKey": config.trigger.destination_kms_key,
@@ -1097,7 +1182,7 @@ def _key_region_problems(config: StackConfig, region: str) -> list[str]:
         if value.startswith("arn:") and value.split(":")[3] != region:
             problems.append(
                 f"{key} is a key in {value.split(':')[3]}, but the stack deploys to {region} "
-                "(aws:region): DynamoDB, SQS, SNS, Lambda and CloudWatch Logs only use keys "
+                "(aws:region): DynamoDB, SQS, SNS, S3, Lambda and CloudWatch Logs only use keys "
                 "of their own region"
             )
     for index, arn in enumerate(config.alarms.forward_topic_arns):

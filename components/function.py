@@ -31,6 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import PROJECT, FunctionConfig
+from components.failure_destination import LAMBDA_RECORDS_PREFIX, QUARANTINE_PREFIX
 from components.kms import KeyUser, customer_managed_key, logs_user, via_service
 
 TYPE = f"{PROJECT}:index:StreamFunction"
@@ -44,9 +45,17 @@ STREAM_READ_ACTIONS = [
 ]
 LIST_STREAMS_ACTION = "dynamodb:ListStreams"
 LOG_WRITE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
-SEND_ACTION = {"sqs": "sqs:SendMessage", "sns": "sns:Publish"}
-# Sending to a destination encrypted with a customer-managed key.
+SEND_ACTION = {"s3": "s3:PutObject", "sqs": "sqs:SendMessage", "sns": "sns:Publish"}
+# Sending to a queue or topic encrypted with a customer-managed key.
 KMS_SEND_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+# An S3 destination (Lambda developer guide, "Retain discarded records for a DynamoDB event
+# source"): s3:PutObject and s3:ListBucket, plus kms:GenerateDataKey on the bucket's own
+# key. Single-request PutObject under SSE-KMS needs no kms:Decrypt (multipart would).
+S3_LIST_ACTION = "s3:ListBucket"
+KMS_S3_PUT_ACTIONS = ["kms:GenerateDataKey"]
+# Where in the bucket each writer puts objects: Lambda (discarded batches), the function
+# (poison records).
+S3_WRITE_PREFIXES = (LAMBDA_RECORDS_PREFIX, QUARANTINE_PREFIX)
 # Reading a stream whose table is encrypted with a customer-managed key.
 KMS_READ_ACTIONS = ["kms:Decrypt"]
 # Sending traces with tracing Active (the AWSXRayDaemonWriteAccess actions Lambda needs).
@@ -119,9 +128,9 @@ def function_bytecode(
 class StreamFunctionArgs:
     function: FunctionConfig
     stream_arn: pulumi.Input[str]
-    destination_kind: str  # "sqs" | "sns"
+    destination_kind: str  # "s3" | "sqs" | "sns"
     destination_arn: pulumi.Input[str]
-    destination_address: pulumi.Input[str]  # queue URL or topic ARN, for quarantining
+    destination_address: pulumi.Input[str]  # bucket name, queue URL or topic ARN
     destination_kms_key_arn: pulumi.Input[str] | None = None
     table_kms_key_arn: pulumi.Input[str] | None = None
     tags: dict[str, str] | None = None
@@ -137,7 +146,7 @@ def execution_policy(
     tracing_active: bool = False,
 ) -> dict:
     """The execution role's policy document: each statement scoped to the exact ARNs."""
-    statements = [
+    statements: list[dict] = [
         {"Sid": "ReadTableStream", "Effect": "Allow", "Action": STREAM_READ_ACTIONS,
          "Resource": stream_arn},
         # ListStreams does not support resource-level permissions: "*" is the only form.
@@ -145,19 +154,32 @@ def execution_policy(
          "Resource": "*"},
         {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": LOG_WRITE_ACTIONS,
          "Resource": f"{log_group_arn}:*"},
-        {"Sid": "SendToFailureDestination", "Effect": "Allow",
-         "Action": [SEND_ACTION[destination_kind]], "Resource": destination_arn},
     ]  # fmt: skip
+    if destination_kind == "s3":
+        statements += s3_destination_statements(log_group_arn, destination_arn)
+    else:
+        statements.append(
+            {"Sid": "SendToFailureDestination", "Effect": "Allow",
+             "Action": [SEND_ACTION[destination_kind]], "Resource": destination_arn}
+        )  # fmt: skip
     if table_kms_key_arn:
         statements.append(
             {"Sid": "DecryptTableStream", "Effect": "Allow", "Action": KMS_READ_ACTIONS,
              "Resource": table_kms_key_arn}
         )  # fmt: skip
     if destination_kms_key_arn:
-        statements.append(
-            {"Sid": "EncryptForFailureDestination", "Effect": "Allow",
-             "Action": KMS_SEND_ACTIONS, "Resource": destination_kms_key_arn}
-        )  # fmt: skip
+        statement: dict[str, object] = {
+            "Sid": "EncryptForFailureDestination", "Effect": "Allow",
+            "Action": KMS_SEND_ACTIONS, "Resource": destination_kms_key_arn,
+        }  # fmt: skip
+        if destination_kind == "s3":
+            # Only through S3 (the bucket's SSE-KMS), in this region.
+            region = log_group_arn.split(":")[3]
+            statement["Action"] = KMS_S3_PUT_ACTIONS
+            statement["Condition"] = {
+                "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}
+            }
+        statements.append(statement)
     if tracing_active:
         # X-Ray's write actions support no resource-level permissions: "*" is the only form.
         statements.append(
@@ -179,6 +201,26 @@ def function_key_users(config: FunctionConfig) -> list[KeyUser]:
     if config.environment_kms_key == "create":
         users.append(via_service("UseThroughLambda", "lambda"))
     return users
+
+
+def s3_destination_statements(log_group_arn: str, bucket_arn: str) -> list[dict]:
+    """PutObject under the two writers' prefixes, ListBucket on the bucket: what AWS
+    documents for an S3 on-failure destination, plus the function's quarantine writes.
+
+    Both are limited to buckets of this account (`s3:ResourceAccount`), as the guide's
+    "Security best practices for Amazon S3 destinations" asks: if the bucket were deleted
+    and its name taken by another account, no batch would be written there. The account
+    is read from the log group's ARN (S3 ARNs carry none).
+    """
+    in_this_account = {"StringEquals": {"s3:ResourceAccount": log_group_arn.split(":")[4]}}
+    return [
+        {"Sid": "SendToFailureDestination", "Effect": "Allow",
+         "Action": [SEND_ACTION["s3"]],
+         "Resource": [f"{bucket_arn}/{prefix}*" for prefix in S3_WRITE_PREFIXES],
+         "Condition": in_this_account},
+        {"Sid": "ListFailureDestination", "Effect": "Allow", "Action": [S3_LIST_ACTION],
+         "Resource": bucket_arn, "Condition": in_this_account},
+    ]  # fmt: skip
 
 
 LAMBDA_TRUST_POLICY = {

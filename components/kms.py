@@ -233,7 +233,7 @@ def key_arn_for(
     `choice` is the config value: `create` makes a new key (named `name`, whose policy lets
     `users` use it), a key ARN is used as it is (its policy is the owner's: doctor checks
     that it allows what the stack needs), and the keywords for keys AWS manages
-    (`aws-owned`, `aws-managed`, `managed`, `none`) give None.
+    (`aws-owned`, `aws-managed`, `managed`, `sse-s3`, `none`) give None.
     """
     if choice == "create":
         return customer_managed_key(name, description, tags, parent, users).arn

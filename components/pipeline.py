@@ -46,9 +46,11 @@ class StreamPipeline(pulumi.ComponentResource):
     event_source_mapping_id: pulumi.Output[str]
     """UUID of the event source mapping (the trigger)."""
     failure_destination_arn: pulumi.Output[str]
-    """ARN of the failure destination (SQS queue or SNS topic)."""
+    """ARN of the failure destination (S3 bucket, SQS queue or SNS topic)."""
     failure_queue_url: pulumi.Output[str] | None
-    """URL of the failure queue; absent with an SNS failure destination."""
+    """URL of the failure queue; absent with an SNS or S3 failure destination."""
+    failure_bucket_name: pulumi.Output[str] | None
+    """Name of the failure bucket; absent with an SQS or SNS failure destination."""
     alarm_names: pulumi.Output[list[str]]
     """Names of the alarms, in the runbook's order; empty with alarms.enabled false."""
     alarm_topic_arn: pulumi.Output[str] | None
@@ -88,6 +90,7 @@ class StreamPipeline(pulumi.ComponentResource):
                 function_name=config.function.name,
                 name_prefix=f"{config.project}-{config.stack}",
                 tags=tags,
+                request_metrics=config.alarms.enabled,
             ),
             child,
         )
@@ -131,6 +134,7 @@ class StreamPipeline(pulumi.ComponentResource):
         self.event_source_mapping_id = self.trigger.mapping_id
         self.failure_destination_arn = self.failure_destination.arn
         self.failure_queue_url = self.failure_destination.queue_url
+        self.failure_bucket_name = self.failure_destination.bucket_name
         alarms = self.alarms
         self.alarm_names = (
             alarms.alarm_names if alarms is not None else pulumi.Output.from_input([])
@@ -141,10 +145,12 @@ class StreamPipeline(pulumi.ComponentResource):
 
     def _alarms(self, name: str, config: StackConfig, tags: dict[str, str]) -> StreamAlarms:
         destination = self.failure_destination
-        # SQS and SNS key their metrics by the queue's / topic's name, not its ARN.
-        failure_name = (
-            destination.queue_name if destination.kind == "sqs" else destination.topic_name
-        )
+        # S3, SQS and SNS key their metrics by the bucket's / queue's / topic's name.
+        failure_name = {
+            "s3": destination.bucket_name,
+            "sqs": destination.queue_name,
+            "sns": destination.topic_name,
+        }[destination.kind]
         if failure_name is None:
             raise AssertionError(f"FailureDestination of kind {destination.kind} has no name")
         return StreamAlarms(
@@ -153,7 +159,12 @@ class StreamPipeline(pulumi.ComponentResource):
                 alarms=config.alarms,
                 function=config.function,
                 function_name=self.function.function_name,
-                failure=FailureTarget(kind=destination.kind, name=failure_name),
+                failure=FailureTarget(
+                    kind=destination.kind,
+                    name=failure_name,
+                    request_metrics_filter=destination.request_metrics_filter,
+                ),
+                mapping_id=self.trigger.mapping_id if config.trigger.metrics else None,
                 name_prefix=name_prefix(config.project, config.stack),
                 tags=tags,
             ),
@@ -174,6 +185,7 @@ class StreamPipeline(pulumi.ComponentResource):
             "eventSourceMappingId": self.event_source_mapping_id,
             "failureDestinationArn": self.failure_destination_arn,
             "failureQueueUrl": self.failure_queue_url,
+            "failureBucketName": self.failure_bucket_name,
             "alarmNames": self.alarm_names,
             "alarmTopicArn": self.alarm_topic_arn,
             "dashboardName": self.dashboard_name,

@@ -85,11 +85,15 @@ class TriggerSettings(TypedDict):
     parallelizationFactor: NotRequired[int]
     """Concurrent batches per shard; order is still kept per item. Allowed: 1 to 10. Default: `1`."""
     onFailure: NotRequired[str]
-    """Failure destination: an SQS queue or an SNS topic. Allowed: `sqs` | `sns`. Default: `sqs`."""
+    """Failure destination: an S3 bucket (Lambda writes the whole failed batch; redrive works days later), an SQS queue or an SNS topic (pointers only: the records must be read back from the stream within its 24 h). See README, Choosing a failure destination. Allowed: `s3` | `sqs` | `sns`. Default: `s3`."""
     destinationKmsKey: NotRequired[str]
-    """Destination encryption: `managed` (SSE-SQS, or alias/aws/sns for a topic), `create` (customer-managed key) or a key ARN. Never unencrypted. Allowed: managed, create, or a key ARN. Default: `managed`."""
+    """Destination encryption: `create` (customer-managed key), a key ARN, `managed` (SSE-SQS, or alias/aws/sns for a topic) or `sse-s3` (S3-managed keys, a relaxation). Never unencrypted. Allowed: create, managed (sqs, sns), sse-s3 (s3), or a key ARN. Default: `create`."""
     destinationRetentionDays: NotRequired[int]
-    """How long the failure queue keeps messages (SQS only). Allowed: 1 to 14. Default: `14`."""
+    """How long the destination keeps a failure: the queue's message retention (SQS) or the bucket's lifecycle expiration, also applied to replaced or deleted versions (S3). Not for SNS. Allowed: 1-14 (sqs), 1-3650 (s3). Default: `14`."""
+    destinationForceDestroy: NotRequired[bool]
+    """S3 only: let `pulumi destroy` delete the bucket with failed batches still in it. Off: the destroy fails instead, so no batch is lost by accident. Allowed: `true` | `false`. Default: `false`."""
+    metrics: NotRequired[list[str]]
+    """The mapping's metrics (billed as custom metrics): `EventCount` publishes its polled, filtered, invoked, failed and dropped event counts (dashboard row). Allowed: `[]` | `[EventCount]`. Default: `[]`."""
     filterPatterns: NotRequired[list[dict[str, Any]]]
     """Up to 5 Lambda event filter patterns on the record's `dynamodb` key (the only key a DynamoDB mapping filters on); records matching none are skipped without invoking. Refused before deploy: what AWS refuses and what can never match a stream record (README, Filter patterns; test one with `filter test`). Allowed: 0-5 patterns, each at most 4096 characters of JSON. Default: `[]`."""
     enabled: NotRequired[bool]

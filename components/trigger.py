@@ -67,6 +67,13 @@ class StreamTrigger(pulumi.ComponentResource):
                     destination_arn=args.failure_destination_arn
                 )
             ),
+            # Opt-in (billed): the mapping's own event counts (polled, filtered out,
+            # invoked, failed, dropped) in AWS/Lambda by EventSourceMappingUUID.
+            metrics_config=(
+                aws.lambda_.EventSourceMappingMetricsConfigArgs(metrics=list(trigger.metrics))
+                if trigger.metrics
+                else None
+            ),
             filter_criteria=(
                 aws.lambda_.EventSourceMappingFilterCriteriaArgs(filters=filters)
                 if filters

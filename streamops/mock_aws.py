@@ -96,6 +96,17 @@ class FakeAws(ProgramMocks):
         if kind == "aws:sns/topicPolicy:TopicPolicy":
             state.pop("name")
             return inputs["arn"], state
+        if kind == "aws:s3/bucket:Bucket":
+            # Bucket ARNs carry neither region nor account: arn:aws:s3:::<name>.
+            bucket = inputs.get("bucket") or autoname(args.name)
+            state.pop("name")
+            state.update(bucket=bucket, arn=f"{arn_base}:s3:::{bucket}", region=REGION)
+            return bucket, state
+        if kind.startswith("aws:s3/bucket") and "bucket" in inputs:
+            # The bucket's settings resources are identified by the bucket they configure.
+            if kind != "aws:s3/bucketMetric:BucketMetric":
+                state.pop("name")
+            return f"{inputs['bucket']}", state
         if kind == "aws:lambda/eventSourceMapping:EventSourceMapping":
             mapping_id = hashlib.md5(args.name.encode()).hexdigest()
             state.pop("name")

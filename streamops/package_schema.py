@@ -54,6 +54,7 @@ SECTION_DOCS = {
 }
 LIST_ITEM_TYPES = {
     ("trigger", "filterPatterns"): "dict[str, Any]",
+    ("trigger", "metrics"): "str",
     ("alarms", "emails"): "str",
     ("alarms", "httpsEndpoints"): "str",
     ("alarms", "forwardToTopicArns"): "str",

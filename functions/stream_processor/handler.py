@@ -345,7 +345,12 @@ def _quarantine(
             )
             return False
     try:
-        bodies = quarantine.build_messages(record, reason, function_name=settings.function_name)
+        bodies = quarantine.build_messages(
+            record,
+            reason,
+            function_name=settings.function_name,
+            max_bytes=quarantine.max_message_bytes(settings.destination_type),
+        )
         # Deferring is reporting: a record without a sequence number cannot be reported,
         # so it is tried like a first record (deferring it would fail the whole batch).
         if (

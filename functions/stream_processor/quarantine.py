@@ -2,10 +2,11 @@
 
 Why it exists: a poison record (one that can never succeed) must not block its shard for
 24 h, and must not be lost either. The function sends the FULL raw record, with the reason,
-to the failure destination (SQS queue or SNS topic) and moves on. The event source mapping's
-own on-failure messages carry only pointers into the stream (no data, gone after 24 h), so
-these messages are the only durable copy. A redrive tool on the operator's machine imports
-this module to parse and reassemble them: the format is defined here and only here.
+to the failure destination (S3 bucket, SQS queue or SNS topic) and moves on. With SQS or
+SNS, the event source mapping's own on-failure messages carry only pointers into the stream
+(no data, gone after 24 h), so these messages are the only durable copy. A redrive tool on
+the operator's machine imports this module to parse and reassemble them: the format is
+defined here and only here.
 
 Message format, version 1 (``FORMAT_VERSION``). Every message body is one JSON object, pure
 ASCII (non-ASCII escaped, so any DynamoDB string is valid SQS/SNS text)::
@@ -39,6 +40,11 @@ free for those fields: 200 + 4 KiB stays below the 256 KiB that SNS publishes an
 accepts by default, whether a body arrives raw or enveloped. (Before, a 199 KB inline body
 full of quotes and backslashes became a 311 KB notification, which SQS refuses.)
 
+With an S3 destination there is no splitting: one object per poison record, always
+``encoding: json`` with the record inline and whole (an object holds up to 5 GB), at
+``quarantine/YYYY/MM/DD/<id>.json`` (``s3_key``): the same record quarantined twice lands
+on the same key. The multi-part forms below are for SQS and SNS only.
+
 1. ``encoding: json``: the record inline, one message, when it fits;
 2. else ``gzip+base64``: the record's JSON gzip-compressed and base64-encoded, one message;
 3. else the same base64 text cut into ``count`` consecutive slices, one per message, all
@@ -58,7 +64,7 @@ from __future__ import annotations
 import json
 import time
 
-from settings import DESTINATION_SNS, DESTINATION_SQS, DESTINATION_TYPES
+from settings import DESTINATION_S3, DESTINATION_SNS, DESTINATION_SQS, DESTINATION_TYPES
 
 TYPE_CHECKING = False  # typing is not imported at run time: it is cold-start time
 if TYPE_CHECKING:
@@ -82,6 +88,23 @@ MAX_REASON_CHARS = 1000
 MAX_FIELD_CHARS = 1000
 ENCODING_JSON = "json"
 ENCODING_GZIP = "gzip+base64"
+# Where poison records go in an S3 destination (the role may write only there; the
+# StreamFunction component keeps the same literal, a unit test checks both agree).
+S3_QUARANTINE_PREFIX = "quarantine/"
+# One S3 object holds up to 5 GB (PutObject: 5 GB in one request): no record comes near.
+S3_MAX_OBJECT_BYTES = 5 * 1024**3
+
+
+def max_message_bytes(destination_type: str | None) -> int:
+    """The size one message may have at this destination: a whole object for S3."""
+    return S3_MAX_OBJECT_BYTES if destination_type == DESTINATION_S3 else MAX_MESSAGE_BYTES
+
+
+def s3_key(body: str) -> str:
+    """The object key of a quarantine message: by day quarantined, then the record's id."""
+    head = json.loads(body)
+    day = str(head["time"])[:10].replace("-", "/")
+    return f"{S3_QUARANTINE_PREFIX}{day}/{head['id']}.json"
 
 
 class QuarantineFormatError(ValueError):
@@ -338,10 +361,15 @@ def destination_type_of(destination_type: str | None, destination: str) -> str:
         return DESTINATION_SNS
     if destination.startswith(("https://", "http://")):
         return DESTINATION_SQS
-    raise ValueError(f"cannot tell whether {destination!r} is a queue URL or a topic ARN")
+    raise ValueError(
+        f"cannot tell whether {destination!r} is a queue URL or a topic ARN (a bucket name "
+        f"needs FAILURE_DESTINATION_TYPE={DESTINATION_S3})"
+    )
 
 
 def _region_of(destination_type: str, destination: str) -> str | None:
+    if destination_type == DESTINATION_S3:
+        return None  # a bucket name holds no region: the function's own is used
     if destination_type == DESTINATION_SNS:
         parts = destination.split(":")
         return (parts[3] or None) if len(parts) > 5 else None
@@ -385,8 +413,9 @@ def _quiet_sdk_loggers() -> None:
 def sender_for(
     destination_type: str | None, destination: str, *, region: str | None = None
 ) -> Sender:
-    """A function sending message bodies to the queue or topic, in order; it raises on the
-    first body that cannot be sent (the caller then reports the record as failed)."""
+    """A function sending message bodies to the bucket (one object each), queue or topic, in
+    order; it raises on the first body that cannot be sent (the caller then reports the
+    record as failed)."""
     kind = destination_type_of(destination_type, destination)
     region = _region_of(kind, destination) or region
     fifo = destination.endswith(".fifo")
@@ -401,7 +430,14 @@ def sender_for(
                     "MessageGroupId": head["id"],
                     "MessageDeduplicationId": f"{head['id']}-{head['part']['index']}",
                 }
-            if kind == DESTINATION_SQS:
+            if kind == DESTINATION_S3:
+                client.put_object(
+                    Bucket=destination,
+                    Key=s3_key(body),
+                    Body=body.encode("ascii"),
+                    ContentType="application/json",
+                )
+            elif kind == DESTINATION_SQS:
                 client.send_message(QueueUrl=destination, MessageBody=body, **extra)
             else:
                 client.publish(TopicArn=destination, Message=body, **extra)

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 # Set by the StreamFunction component.
-ENV_FAILURE_DESTINATION_TYPE = "FAILURE_DESTINATION_TYPE"  # "sqs" or "sns"
-ENV_FAILURE_DESTINATION = "FAILURE_DESTINATION"  # queue URL (sqs) or topic ARN (sns)
+ENV_FAILURE_DESTINATION_TYPE = "FAILURE_DESTINATION_TYPE"  # "s3", "sqs" or "sns"
+# Bucket name (s3), queue URL (sqs) or topic ARN (sns)
+ENV_FAILURE_DESTINATION = "FAILURE_DESTINATION"
 ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
 
 # Set by Lambda itself.
@@ -27,7 +28,8 @@ ENV_LOG_LEVEL = "AWS_LAMBDA_LOG_LEVEL"  # only with the JSON log format + applic
 
 DESTINATION_SQS = "sqs"
 DESTINATION_SNS = "sns"
-DESTINATION_TYPES = (DESTINATION_SQS, DESTINATION_SNS)
+DESTINATION_S3 = "s3"
+DESTINATION_TYPES = (DESTINATION_SQS, DESTINATION_SNS, DESTINATION_S3)
 
 DEFAULT_METRICS_NAMESPACE = "DynamoDBStreamProcessor"
 # Used as the FunctionName dimension and in quarantine messages outside Lambda.

@@ -50,7 +50,10 @@ from components.config import (
 from components.failure_destination import (
     AWS_MANAGED_SNS_KEY,
     DESTINATION_KEY_USERS,
+    LANDINGS_METRICS_FILTER,
     SECONDS_PER_DAY,
+    lifecycle_rules,
+    tls_only_policy,
 )
 from components.function import (
     ACTIVE_TRACING,
@@ -121,6 +124,19 @@ class DeployedStack:
             "queue",
             lambda: self.aws("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"]),
         )["Attributes"]
+
+    def bucket_name(self) -> str:
+        return str(self.output("failureBucketName"))
+
+    def bucket_encryption(self) -> dict[str, Any]:
+        """The failure bucket's default encryption rule (empty when S3 returns none)."""
+        name = self.bucket_name()
+        answer = self.read(
+            "bucket-encryption",
+            lambda: self.aws("s3").get_bucket_encryption(Bucket=name),
+        )
+        rules = answer["ServerSideEncryptionConfiguration"]["Rules"]
+        return rules[0] if rules else {}
 
     def topic_attributes(self) -> dict[str, str]:
         arn = self.output("failureDestinationArn")
@@ -472,7 +488,7 @@ def _environment_finding(stack: DeployedStack, variables: Mapping[str, str]) -> 
     expected = {
         ENV_DESTINATION_TYPE: kind,
         ENV_DESTINATION: stack.output(
-            "failureQueueUrl" if kind == "sqs" else "failureDestinationArn"
+            {"s3": "failureBucketName", "sqs": "failureQueueUrl"}.get(kind, "failureDestinationArn")
         ),
         ENV_METRICS_NAMESPACE: stack.config.function.metrics_namespace,
     }
@@ -582,6 +598,12 @@ def check_mapping(stack: DeployedStack) -> Iterator[Finding]:
         stack.output("failureDestinationArn"),
         fix="without it, batches that run out of retries are dropped with no trace: " + REDEPLOY,
     )
+    yield compare(
+        "mapping.metrics",
+        "mapping metrics (metrics_config)",
+        sorted((mapping.get("MetricsConfig") or {}).get("Metrics") or []),
+        sorted(trigger.metrics),
+    )
 
 
 def _source_finding(
@@ -619,7 +641,9 @@ def _canonical_json(text: str) -> str:
 def check_failure_destination(stack: DeployedStack) -> Iterator[Finding]:
     trigger = stack.config.trigger
     arn = stack.output("failureDestinationArn")
-    if trigger.on_failure == "sqs":
+    if trigger.on_failure == "s3":
+        yield from _bucket_findings(stack, arn)
+    elif trigger.on_failure == "sqs":
         attributes = stack.queue_attributes()
         key = _key_facts(stack, attributes.get("KmsMasterKeyId"))
         if attributes.get("QueueArn") != arn:
@@ -663,6 +687,99 @@ def _destination_key_policy(stack: DeployedStack, key: KeyFacts | None) -> Itera
             stack, "failureDestination.keyPolicy", "failure destination",
             trigger.destination_kms_key, key.arn, [DESTINATION_KEY_USERS[trigger.on_failure]],
         )  # fmt: skip
+
+
+def _bucket_findings(stack: DeployedStack, arn: str) -> Iterator[Finding]:
+    """The failure bucket as the program configures it (components/failure_destination.py):
+    private, owner-enforced, TLS only, versioned, expiring, encrypted as configured."""
+    s3, name, trigger = stack.aws("s3"), stack.bucket_name(), stack.config.trigger
+    if arn != f"arn:aws:s3:::{name}" and not arn.endswith(f":::{name}"):
+        yield failed("failureDestination.exists", f"bucket ARN {arn} does not name {name}")
+        return
+    s3.head_bucket(Bucket=name)
+    yield passed("failureDestination.exists", f"S3 bucket {name}")
+    rule = stack.bucket_encryption()
+    by_default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+    if trigger.destination_kms_key == "sse-s3":
+        yield compare(
+            "failureDestination.encryption", "bucket encryption", by_default.get("SSEAlgorithm"),
+            "AES256",
+        )  # fmt: skip
+    elif by_default.get("SSEAlgorithm") != "aws:kms":
+        yield failed(
+            "failureDestination.encryption",
+            f"bucket encryption is {by_default.get('SSEAlgorithm')!r}, configured aws:kms",
+        )
+    else:
+        key = _key_facts(stack, by_default.get("KMSMasterKeyID"))
+        yield _key_judgement(
+            "failureDestination.encryption", "bucket", trigger.destination_kms_key, key
+        )
+    try:
+        block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    except ClientError:  # NoSuchPublicAccessBlockConfiguration: nothing blocked
+        block = {}
+    yield compare(
+        "failureDestination.publicAccess", "public access blocks (ACLs, policy, ignore, restrict)",
+        tuple(block.get(flag) for flag in ("BlockPublicAcls", "BlockPublicPolicy",
+                                            "IgnorePublicAcls", "RestrictPublicBuckets")),
+        (True, True, True, True),
+    )  # fmt: skip
+    try:
+        ownership = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
+    except ClientError:  # OwnershipControlsNotFoundError: ACLs apply
+        ownership = []
+    yield compare(
+        "failureDestination.ownership", "object ownership",
+        [item.get("ObjectOwnership") for item in ownership], ["BucketOwnerEnforced"],
+    )  # fmt: skip
+    yield compare(
+        "failureDestination.versioning", "versioning",
+        s3.get_bucket_versioning(Bucket=name).get("Status"), "Enabled",
+    )  # fmt: skip
+    yield _bucket_lifecycle_finding(s3, name, trigger.destination_retention_days)
+    try:
+        policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
+    except ClientError as error:  # NoSuchBucketPolicy: nothing denies plain HTTP
+        policy = {"Statement": [], "error": str(error)}
+    expected = tls_only_policy(arn)["Statement"][0]
+    yield (
+        passed("failureDestination.tlsOnly", "bucket policy denies requests without TLS")
+        if expected in policy.get("Statement", [])
+        else failed(
+            "failureDestination.tlsOnly",
+            "bucket policy has no TLS-only Deny statement"
+            + (f" ({policy['error']})" if "error" in policy else ""),
+        )
+    )
+
+
+def _bucket_lifecycle_finding(s3: Any, name: str, days: int) -> Finding:
+    """Expiration after the configured days, for current and noncurrent versions."""
+    try:
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    except ClientError as error:
+        return failed("failureDestination.retention", f"no lifecycle configuration ({error})")
+    (expire, *_rest) = lifecycle_rules(days)
+    found: dict[str, Any] = next((rule for rule in rules if rule.get("ID") == expire["id"]), {})
+    actual = (
+        found.get("Status"),
+        (found.get("Expiration") or {}).get("Days"),
+        (found.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
+        (found.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"),
+    )
+    wanted = (
+        "Enabled",
+        days,
+        days,
+        expire["abort_incomplete_multipart_upload"]["days_after_initiation"],
+    )
+    return compare(
+        "failureDestination.retention",
+        "lifecycle (status, expiration days, noncurrent days, abort uploads days)",
+        actual,
+        wanted,
+    )
 
 
 def _queue_encryption_finding(
@@ -754,10 +871,14 @@ def expected_execution_policy(stack: DeployedStack) -> dict[str, Any]:
 
 def _destination_key_arn(stack: DeployedStack) -> str | None:
     choice = stack.config.trigger.destination_kms_key
-    if choice == "managed":
+    if choice in ("managed", "sse-s3"):
         return None
     if choice.startswith("arn:"):
         return choice
+    if stack.config.trigger.on_failure == "s3":
+        by_default = stack.bucket_encryption().get("ApplyServerSideEncryptionByDefault") or {}
+        bucket_key = _key_facts(stack, by_default.get("KMSMasterKeyID"))
+        return bucket_key.arn if bucket_key else None
     attributes = (
         stack.queue_attributes()
         if stack.config.trigger.on_failure == "sqs"
@@ -856,11 +977,20 @@ def _all_pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any
 def expected_alarms(stack: DeployedStack) -> list[tuple[str, AlarmSpec]]:
     """(name, spec) of every alarm the program creates for this stack, in its order."""
     config = stack.config
-    failure_arn = str(stack.output("failureDestinationArn"))
-    failure = FailureTarget(kind=config.trigger.on_failure, name=failure_arn.rsplit(":", 1)[-1])
+    failure = _failure_target(stack)
     specs = alarm_specs(config.alarms, config.function, stack.output("functionName"), failure)
     prefix = name_prefix(config.project, config.stack)
     return [(f"{prefix}-{spec.purpose}", spec) for spec in specs]
+
+
+def _failure_target(stack: DeployedStack) -> FailureTarget:
+    """The failure destination as the alarms name it (bucket, queue or topic name)."""
+    kind = stack.config.trigger.on_failure
+    failure_arn = str(stack.output("failureDestinationArn"))
+    metrics_filter = (
+        LANDINGS_METRICS_FILTER if kind == "s3" and stack.config.alarms.enabled else None
+    )
+    return FailureTarget(kind, failure_arn.rsplit(":", 1)[-1], metrics_filter)
 
 
 def _alarm_arn(stack: DeployedStack, name: str) -> str:
@@ -1104,16 +1234,18 @@ def check_dashboard(stack: DeployedStack) -> Iterator[Finding]:
         return
     name = stack.output("dashboardName")
     body = json.loads(stack.aws("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
-    failure_arn = str(stack.output("failureDestinationArn"))
+    failure = _failure_target(stack)
     expected = dashboard_body(
         DashboardFacts(
             region=stack.arn_part(3),
             function_name=stack.output("functionName"),
-            failure_kind=config.trigger.on_failure,
-            failure_name=failure_arn.rsplit(":", 1)[-1],
+            failure_kind=failure.kind,
+            failure_name=str(failure.name),
             alarms=config.alarms,
             function=config.function,
             alarm_arns=[_alarm_arn(stack, alarm) for alarm, _ in expected_alarms(stack)],
+            failure_metrics_filter=failure.request_metrics_filter,
+            mapping_id=stack.output("eventSourceMappingId") if config.trigger.metrics else None,
         )
     )
     if body != expected:

@@ -158,6 +158,9 @@ def _poison(
         if stack.config.trigger.on_failure == "sqs":
             where = f"queue {stack.output('failureQueueUrl')}"
             elapsed = _wait(lambda: _take_quarantined(stack, token), pump, timeout, clock)
+        elif stack.config.trigger.on_failure == "s3":
+            where = f"bucket {stack.output('failureBucketName')}"
+            elapsed = _wait(lambda: _take_quarantined_object(stack, token), pump, timeout, clock)
         else:
             where = f"topic {stack.output('failureDestinationArn')} (the function's log says so)"
             elapsed = _wait(
@@ -199,6 +202,19 @@ def _take_quarantined(stack: DeployedStack, token: str) -> bool:
             and token in str(body.get("reason", ""))
         ):
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            return True
+    return False
+
+
+def _take_quarantined_object(stack: DeployedStack, token: str) -> bool:
+    """Whether the probe's quarantine object is in the bucket (one object per poison record,
+    under quarantine/); if so, delete it. Other objects are left untouched."""
+    s3, bucket = stack.aws("s3"), stack.output("failureBucketName")
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="quarantine/").get("Contents", [])
+    for item in listed:
+        body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
+        if QUARANTINE_KIND in body and token in body:
+            s3.delete_object(Bucket=bucket, Key=item["Key"])
             return True
     return False
 

@@ -84,6 +84,11 @@ def live_figures(stack: DeployedStack) -> list[Figure]:
 
 def _destination_depth(stack: DeployedStack) -> Figure:
     label = "failure destination depth"
+    if stack.config.trigger.on_failure == "s3":
+        bucket = stack.output("failureBucketName")
+        pages = stack.aws("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        count = sum(page.get("KeyCount", 0) for page in pages)
+        return Figure(label, f"{count} objects waiting (batches and quarantined records)")
     if stack.config.trigger.on_failure != "sqs":
         return Figure(label, f"{NOT_AVAILABLE} (an SNS topic holds no messages)")
     attributes = stack.queue_attributes()

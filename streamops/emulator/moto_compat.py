@@ -30,6 +30,13 @@ Gaps filled:
   trimmed position raises `TrimmedDataAccessException`, TRIM_HORIZON starts at the oldest
   record kept, and an unknown shard is `ResourceNotFoundException`. The redrive tool's
   "expired" reporting is proven against exactly these answers.
+- S3 bucket policies and TLS: moto evaluates a bucket policy's conditions without the
+  request's context, and treats a `Bool` condition as always true. The failure bucket's
+  TLS-only statement (Deny everyone when `aws:SecureTransport` is false, FSBP S3.5) then
+  denies every object write. AWS evaluates it per request; every client of the emulator
+  stands for a client of AWS, which boto3 reaches over HTTPS only, so the emulator
+  evaluates such a statement as it applies to TLS requests: never. GetBucketPolicy still
+  returns the policy exactly as put (doctor reads it there).
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ from moto.dynamodb.models.table import StreamShard
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 
 _installed = False
+# The one condition the TLS-only statement has (components/failure_destination.py).
+INSECURE_TRANSPORT = {"Bool": {"aws:SecureTransport": "false"}}
 DEFAULT_LOG_LEVEL = "INFO"
 # DynamoDB Streams keeps each record for 24 hours.
 STREAM_RETENTION = dt.timedelta(hours=24)
@@ -60,7 +69,46 @@ def install() -> None:
     _patch_lambda_key_and_tracing_updates()
     _keep_dynamodb_stream_records()
     _patch_stream_retention()
+    _patch_bucket_policy_transport()
     _installed = True
+
+
+def applies_over_tls(statement: dict[str, Any]) -> bool:
+    """False for a statement that only matches requests made without TLS."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, dict):
+        return True
+    flattened = {
+        operator: {key: value[0] if isinstance(value, list) and len(value) == 1 else value
+                   for key, value in keys.items()}
+        for operator, keys in condition.items() if isinstance(keys, dict)
+    }  # fmt: skip
+    return flattened != INSECURE_TRANSPORT
+
+
+def _patch_bucket_policy_transport() -> None:
+    import json
+
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    original = FakeBucket.get_permission
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return original(self, action, resource)
+        document = json.loads(self.policy.decode())
+        statements = document.get("Statement")
+        statements = statements if isinstance(statements, list) else [statements]
+        applicable = [statement for statement in statements if applies_over_tls(statement)]
+        if len(applicable) == len(statements):
+            return original(self, action, resource)
+        if not applicable:
+            return PermissionResult.NEUTRAL
+        policy = IAMPolicy(json.dumps({**document, "Statement": applicable}))
+        return policy.is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
 
 def aws_logging_config(function_name: str, requested: dict[str, Any] | None) -> dict[str, Any]:

@@ -649,3 +649,10 @@ def invoke(aws: AwsClients, token: str, args: dict[str, Any]) -> dict[str, Any]:
             f"{', '.join(sorted(INVOKES))}"
         )
     return answer(aws, args)
+
+
+# The failure bucket's types live in their own module (one creator per S3 setting); it
+# imports the helpers above, so it is registered once they exist.
+from streamops.emulator.s3_resources import S3_CREATORS  # noqa: E402
+
+CREATORS.update(S3_CREATORS)

@@ -65,8 +65,15 @@ def handler_environment(stack: Stack) -> dict[str, str]:
 
 def failure_destination(stack: Stack) -> FailureDestination:
     kind = stack.config.trigger.on_failure
-    address = stack.outputs["failureQueueUrl" if kind == "sqs" else "failureDestinationArn"]
-    return destination_for(kind, str(address), stack.aws(kind))
+    address_output = {"s3": "failureBucketName", "sqs": "failureQueueUrl"}.get(
+        kind, "failureDestinationArn"
+    )
+    return destination_for(
+        kind,
+        str(stack.outputs[address_output]),
+        stack.aws(kind),
+        mapping_uuid=stack.outputs.get("eventSourceMappingId"),
+    )
 
 
 def shard_count(stack: Stack) -> int:

@@ -531,7 +531,9 @@ class StreamRunner:
             records=batch.records,
             now=self.clock.now(),
         )
-        self.destination.send(message)  # raises rather than skip records unrecorded
+        # Raises rather than skip records unrecorded. The event is what the function got
+        # (an S3 destination keeps it whole).
+        self.destination.send(message, stream_event(batch.records))
         self._summary.failure_messages[condition] += 1
         self._summary.records_sent_to_destination += len(batch.records)
         self._notify(BatchDiscarded(shard.shard_id, batch.sequence_numbers(), condition, message))

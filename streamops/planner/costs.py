@@ -151,8 +151,10 @@ def sqs_requests(messages: float, message_bytes: float, chunk_bytes: int = 65536
 
 
 def destination_lines(
-    book: PriceBook, kind: str, messages: float, message_bytes: float
+    book: PriceBook, kind: str, messages: float, message_bytes: float, retention_days: int = 0
 ) -> list[Line]:
+    if kind == "s3":
+        return s3_destination_lines(book, messages, message_bytes, retention_days)
     if kind == "sqs":
         return [
             priced_line(
@@ -176,6 +178,46 @@ def destination_lines(
             "sns.publishes",
         )
     ]
+
+
+def s3_destination_lines(
+    book: PriceBook, objects: float, object_bytes: float, retention_days: int
+) -> list[Line]:
+    """One PUT per object (a discarded batch or a poison record: at most one per failed
+    record, the count used), and what the bucket holds: a month's objects kept for the
+    lifecycle's days (a replayed object's noncurrent version stays as long: not doubled)."""
+    monthly_gb = objects * object_bytes / float(book.model("gb_bytes"))
+    stored_gb = monthly_gb * retention_days / float(book.model("month_days"))
+    return [
+        priced_line(
+            book, "S3", "failure bucket PUTs", objects, "PUT requests", "s3.put_requests",
+            note="one object per failed batch or poison record (upper bound: one per record)",
+        ),
+        priced_line(
+            book, "S3", "failure bucket storage", stored_gb, "GB-month", "s3.storage",
+            note=f"{retention_days}-day lifecycle expiration",
+        ),
+    ]  # fmt: skip
+
+
+def extra_metric_lines(
+    book: PriceBook, s3_request_metrics: bool, mapping_metrics: bool
+) -> list[Line]:
+    """Metrics billed as custom metrics besides the EMF ones: the failure bucket's request
+    metrics (the landings alarm's signal) and the mapping's EventCount metrics. No free
+    allowance is applied to them (the EMF metrics use it first): an upper bound."""
+    specs = []
+    if s3_request_metrics:
+        specs.append(("S3 request metrics (failure bucket)", "s3_request_metrics"))
+    if mapping_metrics:
+        specs.append(("event source mapping metrics (EventCount)", "esm_event_count_metrics"))
+    return [
+        priced_line(
+            book, "CloudWatch", name, float(book.model(key)), "metrics",
+            "cloudwatch.custom_metrics", note=book.model_figure(key).note,
+        )
+        for name, key in specs
+    ]  # fmt: skip
 
 
 def alarm_topic_lines(book: PriceBook, notifications: float, emails: int) -> list[Line]:
@@ -213,7 +255,8 @@ def kms_requests(
             continue
         if key.purpose == "table":
             requests += book.model("kms_table_key_callers") * month_seconds / cache_s
-        elif key.purpose == "failure sqs":
+        elif key.purpose in ("failure sqs", "failure s3"):
+            # SQS reuses a data key per reuse period; S3 Bucket Keys likewise per bucket key.
             requests += min(failure_messages, month_seconds / cache_s)
         elif key.purpose == "failure sns":
             requests += failure_messages * per_publish

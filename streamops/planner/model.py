@@ -253,7 +253,18 @@ def cost_lines(
             facts.dashboards,
             facts.dashboard_metrics,
         ),
-        *costs.destination_lines(book, config.trigger.on_failure, failures, record_bytes),
+        *costs.destination_lines(
+            book,
+            config.trigger.on_failure,
+            failures,
+            record_bytes,
+            config.trigger.destination_retention_days,
+        ),
+        *costs.extra_metric_lines(
+            book,
+            s3_request_metrics=config.trigger.on_failure == "s3" and facts.enabled,
+            mapping_metrics=bool(config.trigger.metrics),
+        ),
     ]
     if facts.enabled:
         lines += costs.alarm_topic_lines(book, notifications, facts.emails)

@@ -33,7 +33,7 @@ class KeyUse:
     def requests_billed(self) -> bool:
         """Uses a KMS key in the account (created, AWS-managed or given by ARN), so its
         requests are billed. AWS-owned keys, SSE-SQS and no key cost nothing."""
-        return self.choice not in ("aws-owned", "sqs-managed", "none")
+        return self.choice not in ("aws-owned", "sqs-managed", "sse-s3", "none")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,9 @@ def alarms_component_view(config: StackConfig) -> tuple[list[Any], dict[str, Any
     from components import alarms as component
 
     function = config.function
-    failure = component.FailureTarget(config.trigger.on_failure, "failure-destination")
+    failure = component.FailureTarget(
+        config.trigger.on_failure, "failure-destination", "failure-landings"
+    )
     specs = component.alarm_specs(config.alarms, function, function.name, failure)
     facts = component.DashboardFacts(
         region="us-east-1",
@@ -86,6 +88,8 @@ def alarms_component_view(config: StackConfig) -> tuple[list[Any], dict[str, Any
         alarms=config.alarms,
         function=function,
         alarm_arns=[spec.purpose for spec in specs],
+        failure_metrics_filter=failure.request_metrics_filter,
+        mapping_id="mapping-uuid" if config.trigger.metrics else None,
     )
     return specs, component.dashboard_body(facts)
 

@@ -71,6 +71,10 @@ class BatchPointer:
     invoke_count: int | None
     function_error: str | None
     timestamp: dt.datetime | None  # when the mapping gave up
+    # An S3 destination's invocation record also holds the batch: `payload`, the invocation
+    # event as an escaped JSON string (read by streamops.redrive.s3_destination). None: a
+    # pointer only (SQS, SNS).
+    payload: Any = field(default=None, compare=False, hash=False)
 
     def expires_at(self) -> dt.datetime | None:
         """When the stream starts dropping the batch's records (its first record's 24 h)."""
@@ -181,6 +185,7 @@ def _pointer(message_id: str, document: dict[str, Any], preview: str) -> Parsed:
         invoke_count=_integer(request.get("approximateInvokeCount")),
         function_error=response.get("functionError"),
         timestamp=parse_time(document.get("timestamp")),
+        payload=document.get("payload"),
     )
 
 

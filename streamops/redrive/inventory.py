@@ -29,6 +29,7 @@ from streamops.redrive.failures import (
 )
 from streamops.redrive.readback import EXPIRED, PARTIAL, RECOVERED, ReadBack, created_at, read_back
 from streamops.redrive.replay import REPLAYED, SOURCE_POINTER, SOURCE_QUARANTINE, Outcome, Recovered
+from streamops.redrive.s3_destination import PayloadError, payload_records, stored_batch
 
 KIND_POINTER = "pointer"
 KIND_QUARANTINE = "quarantine"
@@ -120,9 +121,21 @@ def take_inventory(
     records: dict[str, Recovered] = {}
 
     for pointer in pointers:
-        if before_read is not None:
-            before_read()
-        read = read_back(streams, pointer, record_filter)
+        read: ReadBack
+        if pointer.payload is not None:  # an S3 object: the batch itself, no stream read
+            try:
+                read = stored_batch(pointer, payload_records(pointer.payload), record_filter)
+            except PayloadError as error:
+                message = by_id[pointer.message_id]
+                unreadable = UnknownMessage(message.message_id, str(error), message.body[:120])
+                states[pointer.message_id] = MessageState(
+                    message, KIND_UNKNOWN, UNREADABLE, str(error), unknown=unreadable
+                )
+                continue
+        else:
+            if before_read is not None:
+                before_read()
+            read = read_back(streams, pointer, record_filter)
         state = MessageState(
             by_id[pointer.message_id],
             KIND_POINTER,

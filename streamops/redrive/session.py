@@ -63,6 +63,7 @@ from streamops.redrive.replay import (
     ReplayTarget,
     TargetUnavailable,
 )
+from streamops.redrive.s3_destination import FailureBucket, FailureSource
 from streamops.stacks import real_stack
 
 EXIT_OK, EXIT_LEFT, EXIT_UNREADABLE = 0, 1, 2
@@ -126,8 +127,10 @@ def redrive(
     stack = site.stack
     result = Result()
     queue_url = options.queue_url or stack.outputs.get("failureQueueUrl")
+    # An S3 destination is read like a queue (streamops.redrive.s3_destination).
+    bucket = None if options.queue_url else stack.outputs.get("failureBucketName")
     print(site.title, file=out)
-    if not queue_url:
+    if not queue_url and not bucket:
         if stack.config.trigger.on_failure == SNS:
             explain_sns(stack, out)
         else:
@@ -138,22 +141,31 @@ def redrive(
     visibility = options.visibility_seconds or 2 * (
         stack.config.function.timeout_seconds + VISIBILITY_MARGIN_SECONDS
     )
-    queue = FailureQueue(
-        stack.aws("sqs"),
-        queue_url,
-        visibility_seconds=visibility,
-        wait_seconds=options.wait_seconds,
+    queue: FailureSource = (
+        FailureBucket(stack.aws("s3"), bucket)
+        if bucket
+        else FailureQueue(
+            stack.aws("sqs"),
+            str(queue_url),
+            visibility_seconds=visibility,
+            wait_seconds=options.wait_seconds,
+        )
     )
     with queue:
         attributes = queue.attributes()
-        print(f"failure queue: {queue_url}", file=out)
+        print(
+            f"failure bucket: s3://{bucket}" if bucket else f"failure queue: {queue_url}", file=out
+        )
         _warn_redrive_policy(attributes, err)
         messages = queue.receive(options.max_messages)
         if not messages:
-            print("the queue is empty: nothing to recover", file=out)
+            print(f"the {'bucket' if bucket else 'queue'} is empty: nothing to recover", file=out)
             return result
         print(
-            f"read {len(messages)} message(s); hidden from other readers while this run "
+            f"read {len(messages)} object(s): whole batches and quarantined records; an "
+            "object is deleted only once its records are replayed"
+            if bucket
+            else f"read {len(messages)} message(s); hidden from other readers while this run "
             f"holds them (visibility timeout {visibility} s), released at the end",
             file=out,
         )
@@ -210,7 +222,7 @@ def _replay(
     site: Site,
     options: Options,
     inventory: Inventory,
-    queue: FailureQueue,
+    queue: FailureSource,
     result: Result,
     out: TextIO,
     err: TextIO,
@@ -276,7 +288,7 @@ def _replay(
     print_outcomes(records, replay.outcomes, out)
 
 
-def _drop_expired(inventory: Inventory, queue: FailureQueue, result: Result, out: TextIO) -> None:
+def _drop_expired(inventory: Inventory, queue: FailureSource, result: Result, out: TextIO) -> None:
     droppable = [state.message_id for state in inventory.droppable(result.outcomes)]
     if not droppable:
         return
@@ -359,7 +371,9 @@ def _message_lines(state: MessageState, now: dt.datetime, retention_seconds: int
             f"{pointer.end_sequence}",
             f"{read.status}: {read.detail}",
         ]
-        if state.status in (RECOVERED, PARTIAL, INCOMPLETE) and read.records:
+        if getattr(read, "stored", False):  # an S3 object: the bucket keeps the records
+            pass
+        elif state.status in (RECOVERED, PARTIAL, INCOMPLETE) and read.records:
             lines.append(f"oldest record written {_when(read.oldest_created(), now)}")
             lines.append(_time_left(read.expires_at(), now, "the stream drops it"))
             old = read.past_retention(now)

@@ -63,7 +63,19 @@ ALARM_CHECKS = {
     "alarm.records-quarantined",
     "dashboard",
 }
-FAILURE_ALARM = {"sqs": "alarm.failure-queue-not-empty", "sns": "alarm.failure-topic-published"}
+FAILURE_ALARM = {
+    "s3": "alarm.failure-bucket-landings",
+    "sqs": "alarm.failure-queue-not-empty",
+    "sns": "alarm.failure-topic-published",
+}
+# The failure bucket's settings (components/failure_destination.py), checked one by one.
+BUCKET_CHECKS = {
+    "failureDestination.publicAccess",
+    "failureDestination.ownership",
+    "failureDestination.versioning",
+    "failureDestination.retention",
+    "failureDestination.tlsOnly",
+}
 # Settings of a table the program creates (an existing table keeps its own).
 CREATED_TABLE_CHECKS = {
     "table.pointInTimeRecovery",
@@ -97,10 +109,12 @@ def required_checks(stack: DeployedStack) -> set[str]:
     config = stack.config
     if not config.table.existing and config.table.kms_key not in ("aws-owned", "aws-managed"):
         required.add("table.keyPolicy")
-    if config.trigger.destination_kms_key != "managed":
+    if config.trigger.destination_kms_key not in ("managed", "sse-s3"):
         required.add("failureDestination.keyPolicy")
     if config.function.log_kms_key != "none":
         required.add("logGroup.keyPolicy")
+    if config.trigger.on_failure == "s3":
+        required |= BUCKET_CHECKS | {"mapping.metrics"}
     return required
 
 
@@ -117,7 +131,10 @@ ONCALL = {"notify": "subscribers", "notifyReason": None, "emails": ["oncall@shop
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     # prod's committed subscriber is a reserved example address that doctor rejects
     # (tested in test_doctor.py); a deployed prod names a real one.
-    "prod: customer-managed keys, PITR, deletion protection": ("prod", {"alarms": ONCALL}),
+    "prod: customer-managed keys, PITR, deletion protection, S3 destination": (
+        "prod",
+        {"alarms": ONCALL},
+    ),
     "dev with the function's key (log group + environment) and active tracing": (
         "dev",
         {"function": {"logKmsKey": "create", "environmentKmsKey": "create", "tracing": "Active"}},
@@ -131,6 +148,10 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
                 "httpsEndpoints": ["https://pager.shop-ops.net/sns"],
             }
         },
+    ),
+    "S3 destination with SSE-S3 (a relaxation), no mapping metrics": (
+        "dev",
+        {"trigger": {"onFailure": "s3", "destinationKmsKey": "sse-s3"}},
     ),
     "SNS failure destination (AWS-managed key)": (
         "dev",

@@ -31,7 +31,12 @@ def test_outputs_and_wiring_are_the_emulators_own(
     assert outputs["tableArn"] == table["TableArn"]
     assert outputs["streamArn"] == table["LatestStreamArn"]
     assert f":{deployment.account_id}:" in outputs["functionArn"]
-    assert outputs["failureQueueUrl"].startswith(deployment.endpoint)
+    # prod's failure destination is the bucket (S3 ARNs hold no account or region).
+    bucket = outputs["failureBucketName"]
+    assert outputs["failureDestinationArn"] == f"arn:aws:s3:::{bucket}"
+    encryption = aws("s3").get_bucket_encryption(Bucket=bucket)
+    (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     mapping = aws("lambda").get_event_source_mapping(UUID=outputs["eventSourceMappingId"])
     assert mapping["EventSourceArn"] == table["LatestStreamArn"]
     # The role policy the program rendered names the emulator's ARNs, KMS keys included.
@@ -70,9 +75,12 @@ def test_an_unsupported_resource_type_stops_the_deployment(
     emulator_only: Emulator, tmp_path: Path
 ) -> None:
     program = tmp_path / "__main__.py"
-    program.write_text("import pulumi_aws as aws\npipeline = None\naws.s3.Bucket('archive')\n")
+    # An S3 access point: a type the program never registers, so no creator exists.
+    program.write_text(
+        "import pulumi_aws as aws\npipeline = None\naws.s3.AccessPoint('archive', bucket='b')\n"
+    )
     with pytest.raises(
-        UnsupportedResource, match=r"cannot create aws:s3/bucket:Bucket \('archive'\)"
+        UnsupportedResource, match=r"cannot create aws:s3/accessPoint:AccessPoint \('archive'\)"
     ):
         run_program(EmulatorMocks(emulator_only.aws(new_account_id())), {}, "dev", main=program)
 

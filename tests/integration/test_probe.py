@@ -51,6 +51,17 @@ def test_at_warn_the_probe_takes_the_metrics_line_as_evidence(
     assert "EMF" in findings[0].detail
 
 
+def test_with_an_s3_destination_the_probe_finds_and_removes_its_quarantine_object(
+    fresh_deployment: Callable[..., Deployment],
+) -> None:
+    deployment = fresh_deployment("prod")  # prod: trigger.onFailure s3
+    findings = probe_with_runner(deployment)
+    assert_all_passed(findings)
+    assert "bucket" in findings[1].detail
+    bucket = deployment.outputs["failureBucketName"]
+    assert deployment.aws("s3").list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
 def test_with_an_sns_destination_the_probe_reads_the_functions_own_account(
     fresh_deployment: Callable[..., Deployment],
 ) -> None:

@@ -4,7 +4,8 @@ many trigger configurations. After the runner drains the stream:
 
 1. every change was processed at least once, or is recoverable from the failure
    destination: quarantined whole, or pointed to by an on-failure message whose shard and
-   sequence range read the record back from the stream;
+   sequence range read the record back from the stream, or (S3 destination) held whole in
+   the invocation record's payload;
 2. per item, changes were first processed in stream order;
 3. no shard stayed blocked beyond the configured bounds: an on-failure message never
    reports more than retryAttempts + 1 invocations, a record heads at most
@@ -30,7 +31,11 @@ from hypothesis import strategies as st
 
 from components.config import UNBOUNDED, TriggerConfig
 from streamops.clock import ManualClock
-from streamops.lambda_local.on_failure import RECORD_AGE_EXCEEDED, RETRY_ATTEMPTS_EXHAUSTED
+from streamops.lambda_local.on_failure import (
+    RECORD_AGE_EXCEEDED,
+    RETRY_ATTEMPTS_EXHAUSTED,
+    S3Destination,
+)
 from streamops.lambda_local.runner import OUTCOME_PARTIAL, OUTCOME_SUCCESS, Summary
 from streamops.stream_event import creation_time, lambda_record
 from tests.support.faults import KINDS, POISON, QUARANTINE_KIND, Fault, FaultyHandler
@@ -62,8 +67,11 @@ def write_changes(table: StreamTable, scenario: Scenario) -> None:
             exists.add(item)
 
 
-def run_scenario(moto_endpoint: str, scenario: Scenario) -> None:
+def run_scenario(moto_endpoint: str, scenario: Scenario, destination: str = "sqs") -> None:
+    """`destination` is the mapping's on-failure destination: the queue (pointers) or a
+    bucket (whole batches); the handler quarantines to the queue in both."""
     table = StreamTable.create(moto_endpoint)
+    bucket = table.create_bucket() if destination == "s3" else None
     write_changes(table, scenario)
     truth = table.ground_truth()
     assert len(truth) == len(scenario.changes)
@@ -81,12 +89,21 @@ def run_scenario(moto_endpoint: str, scenario: Scenario) -> None:
         queue_url=table.queue_url,
     )
     runner, recorder = build_runner(
-        table, handler, trigger=scenario.trigger, function=function, clock=clock
+        table,
+        handler,
+        trigger=scenario.trigger,
+        function=function,
+        clock=clock,
+        destination=S3Destination(table.aws("s3"), bucket, "4f8e2c1a-0000-4000-8000-000000000014")
+        if bucket
+        else None,
     )
 
     summary = runner.run_until_drained(timeout_seconds=24 * 3600)
 
-    check_invariants(table, scenario.trigger, truth, faults, handler, recorder, summary)
+    check_invariants(
+        table, scenario.trigger, truth, faults, handler, recorder, summary, bucket=bucket
+    )
 
 
 def check_invariants(
@@ -97,9 +114,11 @@ def check_invariants(
     handler: FaultyHandler,
     recorder: Recorder,
     summary: Summary,
+    *,
+    bucket: str | None = None,
 ) -> None:
     by_sequence = {record["dynamodb"]["SequenceNumber"]: record for record in truth}
-    messages = table.failure_messages()
+    messages = table.failure_messages() + (table.bucket_objects(bucket) if bucket else [])
     quarantines = [message for message in messages if message.get("kind") == QUARANTINE_KIND]
     pointers = [message for message in messages if "DDBStreamBatchInfo" in message]
     assert len(quarantines) + len(pointers) == len(messages), "unknown destination message"
@@ -116,14 +135,26 @@ def check_invariants(
         info = message["DDBStreamBatchInfo"]
         assert info["streamArn"] == table.stream_arn
         start, size = info["startSequenceNumber"], info["batchSize"]
-        read_back = list(table.read(info["shardId"], "AT_SEQUENCE_NUMBER", start, size))
-        numbers = [record["dynamodb"]["SequenceNumber"] for record in read_back]
+        if bucket:  # the batch itself, in the payload: nothing read from the stream
+            assert "payload" in message and isinstance(message["payload"], str)
+            held = json.loads(message["payload"])["Records"]
+            numbers = [record["dynamodb"]["SequenceNumber"] for record in held]
+            assert [record["dynamodb"] for record in held] == [
+                _json_round_trip(
+                    lambda_record(by_sequence[number], table.stream_arn, REGION)["dynamodb"]
+                )
+                for number in numbers
+            ]
+        else:
+            assert "payload" not in message
+            read_back = list(table.read(info["shardId"], "AT_SEQUENCE_NUMBER", start, size))
+            numbers = [record["dynamodb"]["SequenceNumber"] for record in read_back]
+            assert read_back == [by_sequence[number] for number in numbers]
         assert (numbers[0], numbers[-1], len(numbers)) == (
             info["startSequenceNumber"],
             info["endSequenceNumber"],
             info["batchSize"],
         )
-        assert read_back == [by_sequence[number] for number in numbers]
         pointed.update(numbers)
     processed = set(handler.processed)
     lost = set(by_sequence) - processed - quarantined - pointed
@@ -229,6 +260,16 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 @given(scenario=scenarios())
 def test_no_change_is_lost_under_injected_faults(moto_endpoint: str, scenario: Scenario) -> None:
     run_scenario(moto_endpoint, scenario)
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(scenario=scenarios())
+def test_no_change_is_lost_with_an_s3_destination(moto_endpoint: str, scenario: Scenario) -> None:
+    run_scenario(moto_endpoint, scenario, destination="s3")
 
 
 def test_a_thousand_changes_across_fifty_items_with_faults_lose_nothing(moto_endpoint: str) -> None:

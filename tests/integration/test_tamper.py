@@ -219,6 +219,13 @@ def _edit_key_policy(
         policy["Statement"] = edit(policy["Statement"])
         kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
 
+
+def on_bucket(operation: str, **arguments: Any) -> Callable[[AwsClients, dict[str, Any]], None]:
+    """One S3 call on the failure bucket (prod: the S3 destination)."""
+
+    def change(aws: AwsClients, outputs: dict[str, Any]) -> None:
+        getattr(aws("s3"), operation)(Bucket=outputs["failureBucketName"], **arguments)
+
     return change
 
 
@@ -241,6 +248,40 @@ def disable_function_key_rotation(aws: AwsClients, outputs: dict[str, Any]) -> N
 PROD_ONCALL = {"alarms": {"emails": ["oncall@shop-ops.net"]}}
 
 TAMPERS: dict[str, Tamper] = {
+    "suspend the failure bucket's versioning": Tamper(
+        on_bucket("put_bucket_versioning", VersioningConfiguration={"Status": "Suspended"}),
+        {"failureDestination.versioning"},
+        stack="prod",
+    ),
+    "lift a public-access block": Tamper(
+        on_bucket(
+            "put_public_access_block",
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": False,
+                "RestrictPublicBuckets": True,
+            },
+        ),
+        {"failureDestination.publicAccess"},
+        stack="prod",
+    ),
+    "drop the TLS-only bucket policy": Tamper(
+        on_bucket("delete_bucket_policy"), {"failureDestination.tlsOnly"}, stack="prod"
+    ),
+    "keep failures forever": Tamper(
+        on_bucket("delete_bucket_lifecycle"), {"failureDestination.retention"}, stack="prod"
+    ),
+    "bucket encrypted with SSE-S3 instead of its key": Tamper(
+        on_bucket(
+            "put_bucket_encryption",
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        ),
+        {"failureDestination.encryption", "role.policy"},
+        stack="prod",
+    ),
     "disable the stream": Tamper(disable_stream, {"table.stream"}),
     "turn on deletion protection": Tamper(protect_table, {"table.deletionProtection"}),
     "disable the table's key": Tamper(

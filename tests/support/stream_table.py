@@ -52,6 +52,19 @@ class StreamTable:
     def aws(self, service: str) -> Any:
         return client(self.endpoint, service)
 
+    def create_bucket(self) -> str:
+        """A failure bucket next to the queue (an S3 on-failure destination)."""
+        bucket = f"{self.name}-failures"
+        self.aws("s3").create_bucket(Bucket=bucket)
+        return bucket
+
+    def bucket_objects(self, bucket: str) -> list[dict[str, Any]]:
+        """Every object in the failure bucket, as JSON."""
+        s3 = self.aws("s3")
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        return [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]
+
     def put(self, pk: str, sk: str = "ITEM", **attributes: Any) -> None:
         item = {"PK": {"S": pk}, "SK": {"S": sk}}
         item.update({name: _attribute(value) for name, value in attributes.items()})

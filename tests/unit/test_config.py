@@ -173,7 +173,7 @@ def test_config_objects_are_frozen():
         ),
         (
             {"trigger": {"onFailure": "eventbridge"}},
-            f"{P}:trigger.onFailure must be one of sqs, sns (got 'eventbridge')",
+            f"{P}:trigger.onFailure must be one of s3, sqs, sns (got 'eventbridge')",
         ),
         ({"function": {"logLevel": "VERBOSE"}}, f"{P}:function.logLevel must be one of TRACE"),
         ({"function": {"logRetentionDays": 10}}, f"{P}:function.logRetentionDays must be one of"),
@@ -211,8 +211,47 @@ def test_config_objects_are_frozen():
         ),
         (
             {"trigger": {"onFailure": "sns", "destinationRetentionDays": 7}},
-            f"{P}:trigger.destinationRetentionDays only applies to an SQS failure destination",
+            f"{P}:trigger.destinationRetentionDays only applies to an SQS or S3 failure "
+            "destination (trigger.onFailure is sns)",
         ),
+        # the S3 destination's settings
+        (
+            {"trigger": {"onFailure": "s3", "destinationRetentionDays": 3651}},
+            f"{P}:trigger.destinationRetentionDays must be between 1 and 3650 (got 3651)",
+        ),
+        (
+            {"trigger": {"onFailure": "s3", "destinationRetentionDays": 0}},
+            f"{P}:trigger.destinationRetentionDays must be between 1 and 3650 (got 0)",
+        ),
+        (
+            {"trigger": {"onFailure": "s3", "destinationKmsKey": "managed"}},
+            f"{P}:trigger.destinationKmsKey must be one of create | sse-s3 or a KMS key ARN for "
+            "an S3 failure destination (got 'managed')",
+        ),
+        (
+            {"trigger": {"destinationKmsKey": "sse-s3"}},
+            f"{P}:trigger.destinationKmsKey must be one of create | managed or a KMS key ARN for "
+            "an SQS failure destination (got 'sse-s3')",
+        ),
+        (
+            {"trigger": {"destinationForceDestroy": True}},
+            f"{P}:trigger.destinationForceDestroy only applies to an S3 failure destination "
+            "(trigger.onFailure is sqs)",
+        ),
+        (
+            {"trigger": {"onFailure": "s3", "destinationForceDestroy": "yes"}},
+            f"{P}:trigger.destinationForceDestroy must be a boolean (got 'yes')",
+        ),
+        (
+            {"trigger": {"metrics": ["ErrorCount"]}},
+            f"{P}:trigger.metrics[0] must be one of EventCount (got 'ErrorCount'); ErrorCount "
+            "and KafkaMetrics are for Kafka event sources only",
+        ),
+        (
+            {"trigger": {"metrics": ["EventCount", "EventCount"]}},
+            f"{P}:trigger.metrics[1] repeats 'EventCount'",
+        ),
+        ({"trigger": {"metrics": "EventCount"}}, f"{P}:trigger.metrics must be a list"),
     ],
 )
 def test_bad_value_is_reported_by_full_key_and_stops_before_any_resource(sections, expected):
@@ -410,8 +449,8 @@ def test_kms_key_arn_must_be_in_the_stacks_region():
         config_module.parse_stack_config(config, "dev")  # Pulumi.dev.yaml: us-east-1
     assert caught.value.problems == [
         f"{P}:table.kmsKey is a key in eu-west-1, but the stack deploys to us-east-1 "
-        "(aws:region): DynamoDB, SQS, SNS, Lambda and CloudWatch Logs only use keys of "
-        "their own region"
+        "(aws:region): DynamoDB, SQS, SNS, S3, Lambda and CloudWatch Logs only use keys "
+        "of their own region"
     ]
     same = other.replace("eu-west-1", "us-east-1")
     parse_config_ok = config_module.parse_stack_config(

@@ -34,6 +34,8 @@ KEY = "aws:kms/key:Key"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 ALARMS_COMPONENT = f"{P}:index:StreamAlarms"
 # Resources some tests pick by (type, resource name) because the type alone is ambiguous:
@@ -200,6 +202,7 @@ KEY_TO_INPUT = [
     ),
     ("trigger", "onFailure", "sns", FAILURE_TOPIC, "kmsMasterKeyId", "alias/aws/sns"),
     ("trigger", "destinationKmsKey", EXISTING_KEY, QUEUE, "kmsMasterKeyId", EXISTING_KEY),
+    ("trigger", "metrics", ["EventCount"], MAPPING, "metricsConfig.metrics", ["EventCount"]),
     ("alarms", "errorsThreshold", 5, ERRORS_ALARM, "threshold", 5),
     ("alarms", "durationThresholdMs", 15000, (ALARM, "pipeline-alarms-function-duration"),
      "threshold", 15000),
@@ -217,12 +220,14 @@ KEY_TO_INPUT = [
 ]  # fmt: skip
 # Keys whose effect is checked by dedicated tests (resources appear or change shape): below,
 # and alarms.enabled in test_alarms.py (off: no topic, alarm or dashboard at all).
-# alarms.notify / notifyReason in test_security_baseline.py (they waive a subscriber).
+# alarms.notify / notifyReason in test_security_baseline.py (they waive a subscriber);
+# trigger.destinationForceDestroy (S3 only) in test_failure_bucket.py.
 KEYS_TESTED_ELSEWHERE = {
     ("table", "existingTableName"),
     ("alarms", "enabled"),
     ("alarms", "notify"),
     ("alarms", "notifyReason"),
+    ("trigger", "destinationForceDestroy"),
 }
 
 
@@ -361,17 +366,21 @@ ONLY_ON_ANY_RESOURCE = {
     "dev": [["dynamodb:ListStreams"]],
     "prod": [["dynamodb:ListStreams"]],
     "sns": [["dynamodb:ListStreams"]],
+    "sqs": [["dynamodb:ListStreams"]],
     "existing": [["dynamodb:ListStreams"]],
     "tracing": [["dynamodb:ListStreams"], ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]],
 }
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "sns", "existing", "tracing"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "sns", "sqs", "existing", "tracing"])
 def test_no_wildcard_actions_and_no_wildcard_resource_except_list_streams(stack):
     runs: dict[str, Callable[[], ProgramRun]] = {
         "dev": dev,
         "prod": prod,
-        "sns": lambda: deploy("prod", trigger={"onFailure": "sns"}),
+        "sns": lambda: deploy(
+            "prod", trigger={"onFailure": "sns", "destinationRetentionDays": DELETE}
+        ),
+        "sqs": lambda: deploy("prod", trigger={"onFailure": "sqs", "destinationRetentionDays": 14}),
         "existing": deploy_existing,
         "tracing": lambda: deploy("prod", function={"tracing": "Active"}),
     }
@@ -397,7 +406,7 @@ def test_no_wildcard_actions_and_no_wildcard_resource_except_list_streams(stack)
     assert on_any == ONLY_ON_ANY_RESOURCE[stack]
 
 
-RESOURCE_POLICY_TYPES = {KEY, TOPIC_POLICY}
+RESOURCE_POLICY_TYPES = {KEY, TOPIC_POLICY, BUCKET_POLICY}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -415,16 +424,19 @@ def test_resource_policies_name_their_principals(stack):
     for document in documents:
         for statement in document["Statement"]:
             principal = statement["Principal"]
+            if statement["Effect"] == "Deny":
+                continue  # a Deny for everyone grants nothing (the bucket's TLS-only rule)
             assert principal != "*" and "*" not in principal.values(), statement
             if statement["Action"] == "kms:*":
                 assert principal == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, statement
 
 
 # --- encryption and customer-managed keys ----------------------------------------------------
-def test_prod_encrypts_table_and_queue_with_rotating_customer_managed_keys():
+def test_prod_encrypts_table_and_bucket_with_rotating_customer_managed_keys():
     run = prod()
     (alarms,) = run.of_type(ALARMS_COMPONENT)
-    # The alarm topic's own key is checked in test_alarms.py.
+    # The alarm topic's own key is checked in test_alarms.py, the bucket's settings in
+    # test_failure_bucket.py.
     (function,) = run.of_type(f"{P}:index:StreamFunction")
     # The function's key (log group, environment) is checked in test_security_baseline.py.
     keys = [key for key in run.of_type(KEY) if key.parent not in (alarms.urn, function.urn)]
@@ -433,8 +445,12 @@ def test_prod_encrypts_table_and_queue_with_rotating_customer_managed_keys():
     key_arns = {key.outputs["arn"] for key in keys}
     table_key = run.one(TABLE).inputs["serverSideEncryption"]
     assert table_key["enabled"] is True and table_key["kmsKeyArn"] in key_arns
-    queue_key = run.one(QUEUE).inputs["kmsMasterKeyId"]
-    assert queue_key in key_arns and queue_key != table_key["kmsKeyArn"]
+    (encryption,) = run.of_type("aws:s3/bucketServerSideEncryptionConfiguration:"
+                                "BucketServerSideEncryptionConfiguration")  # fmt: skip
+    bucket_key = encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"][
+        "kmsMasterKeyId"
+    ]
+    assert bucket_key in key_arns and bucket_key != table_key["kmsKeyArn"]
     statements = {s["Sid"]: s for s in policy_statements(run)}
     assert statements["DecryptTableStream"] == {
         "Sid": "DecryptTableStream",
@@ -442,11 +458,26 @@ def test_prod_encrypts_table_and_queue_with_rotating_customer_managed_keys():
         "Action": ["kms:Decrypt"],
         "Resource": table_key["kmsKeyArn"],
     }
-    assert statements["EncryptForFailureDestination"]["Action"] == [
-        "kms:Decrypt",
-        "kms:GenerateDataKey",
-    ]
-    assert statements["EncryptForFailureDestination"]["Resource"] == queue_key
+    # S3 PutObject under SSE-KMS: kms:GenerateDataKey only, and only through S3.
+    assert statements["EncryptForFailureDestination"] == {
+        "Sid": "EncryptForFailureDestination",
+        "Effect": "Allow",
+        "Action": ["kms:GenerateDataKey"],
+        "Resource": bucket_key,
+        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
+    }
+
+
+def test_a_queue_under_a_customer_managed_key_gets_decrypt_and_generate_data_key():
+    run = deploy("prod", trigger={"onFailure": "sqs", "destinationRetentionDays": 14})
+    queue_key = run.one(QUEUE).inputs["kmsMasterKeyId"]
+    statements = {s["Sid"]: s for s in policy_statements(run)}
+    assert statements["EncryptForFailureDestination"] == {
+        "Sid": "EncryptForFailureDestination",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": queue_key,
+    }
 
 
 def test_dev_uses_free_encryption_and_no_key():
@@ -508,7 +539,12 @@ def test_every_resource_is_parented_to_a_component():
 
 
 # No `tags` argument in the provider for these.
-UNTAGGABLE = {ROLE_POLICY, TOPIC_POLICY, DASHBOARD, SUBSCRIPTION}
+UNTAGGABLE = {ROLE_POLICY, TOPIC_POLICY, DASHBOARD, SUBSCRIPTION, BUCKET_POLICY} | {
+    f"aws:s3/{kind[0].lower()}{kind[1:]}:{kind}"
+    for kind in ("BucketPublicAccessBlock", "BucketOwnershipControls", "BucketVersioning",
+                 "BucketServerSideEncryptionConfiguration", "BucketLifecycleConfiguration",
+                 "BucketMetric")
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -638,6 +674,8 @@ def test_renaming_the_function_keeps_the_failure_destination():
     for kind in (QUEUE, TOPIC):
         before = {r.urn for r in dev().of_type(kind)}
         assert before <= {r.urn for r in renamed.of_type(kind)}, kind
+    prod_renamed = deploy("prod", function={"name": "orders-processor"})
+    assert {r.urn for r in prod().of_type(BUCKET)} == {r.urn for r in prod_renamed.of_type(BUCKET)}
     sns = deploy("dev", trigger={"onFailure": "sns"})
     sns_renamed = deploy("dev", trigger={"onFailure": "sns"}, function={"name": "orders-fn"})
     assert {r.urn for r in sns.of_type(TOPIC)} == {r.urn for r in sns_renamed.of_type(TOPIC)}

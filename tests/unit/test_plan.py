@@ -705,3 +705,39 @@ def test_the_free_tier_hint_names_lines_no_setting_can_free(capsys, bench: Path)
     _, out, _ = cli(capsys, "--stack", "prod", "--writes", "200/s", "--bench", str(bench))
     line = out.split("Free tier: out of reach by batch size, window or log level: ")[1]
     assert "DynamoDB write requests (on-demand)" in line and "KMS customer-managed keys" in line
+
+
+# --------------------------------------------------------------------------- S3 destination
+
+
+def test_s3_puts_and_storage_are_priced_from_the_book(book: PriceBook):
+    # 200,000 objects of 5 KB kept 30 days: 200 x $0.005 = $1.00 of PUTs; storage is one
+    # month's volume (200,000 x 5,120 B = 0.9537 GiB) x $0.023 = $0.0219
+    puts, storage = costs.destination_lines(book, "s3", 200_000, 5_120, 30)
+    assert (puts.service, puts.unit, puts.free) == ("S3", "PUT requests", None)
+    assert puts.dollars == pytest.approx(1.00)
+    assert storage.usage == pytest.approx(200_000 * 5_120 / 2**30)
+    assert storage.dollars == pytest.approx(200_000 * 5_120 / 2**30 * 0.023)
+    # a lifecycle of 3 days keeps a tenth of that
+    assert costs.destination_lines(book, "s3", 200_000, 5_120, 3)[1].usage == pytest.approx(
+        storage.usage / 10
+    )
+
+
+def test_prod_prices_the_bucket_its_request_metrics_and_the_mapping_metrics(
+    book: PriceBook, bench: Path
+):
+    plan = build_plan(
+        "prod", "us-east-1", typed("prod"), workload(5, failure_rate=0.01), book, bench
+    )
+    lines = {line.name: line for line in plan.lines}
+    assert {"failure bucket PUTs", "failure bucket storage"} <= set(lines)
+    assert "failure queue sends" not in lines
+    # 16 request metrics and 5 EventCount metrics at $0.30, no allowance applied
+    assert lines["S3 request metrics (failure bucket)"].dollars == pytest.approx(16 * 0.30)
+    assert lines["event source mapping metrics (EventCount)"].dollars == pytest.approx(5 * 0.30)
+    # dev keeps SQS and no mapping metrics: none of these lines
+    dev = build_plan("dev", "us-east-1", typed("dev"), workload(5), book, bench)
+    names = {line.name for line in dev.lines}
+    assert not names & {"failure bucket PUTs", "S3 request metrics (failure bucket)",
+                        "event source mapping metrics (EventCount)"}  # fmt: skip

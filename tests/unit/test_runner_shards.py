@@ -30,7 +30,7 @@ class Collected:
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], event: dict[str, Any]) -> None:
         self.messages.append(message)
 
 

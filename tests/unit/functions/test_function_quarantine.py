@@ -292,6 +292,33 @@ def test_quarantine_to_sqs_for_real(aws: Any, run_batch: Any) -> None:
     assert [r.record for r in records] == [big]
 
 
+def test_quarantine_to_s3_writes_one_whole_object_per_poison_record(
+    aws: Any, run_batch: Any
+) -> None:
+    import boto3
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="failures")
+    # 300 KB of incompressible text: split into parts for SQS/SNS, one object in S3.
+    big = big_record(300_000, compressible=False)
+    big["eventName"] = "UPSERT"
+    settings = Settings(destination_type="s3", destination="failures", function_name="fn")
+    run = run_batch({"Records": [big, stream_record("INSERT", seq="6")]}, settings=settings)
+    assert run.response == {"batchItemFailures": []}
+    assert run.emf["RecordsQuarantined"] == 1
+    listed = s3.list_objects_v2(Bucket="failures")["Contents"]
+    (key,) = [item["Key"] for item in listed]
+    body = s3.get_object(Bucket="failures", Key=key)["Body"].read().decode()
+    message = json.loads(body)
+    assert message["encoding"] == "json" and message["part"] == {"index": 1, "count": 1}
+    assert message["record"] == big
+    assert "eventName" in message["reason"] or message["reason"]
+    day = message["time"][:10].replace("-", "/")
+    assert key == f"quarantine/{day}/{message['id']}.json"
+    records, incomplete = quarantine.reassemble([body])
+    assert incomplete == {} and [r.record for r in records] == [big]
+
+
 def test_quarantine_to_sns_for_real(aws: Any, run_batch: Any) -> None:
     import boto3
 

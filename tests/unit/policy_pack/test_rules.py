@@ -224,10 +224,12 @@ def test_sqs_1_catches_an_unencrypted_queue(dev):
     assert len(messages(SQS_1, broken)) == 1
 
 
-def test_sqs_1_passes_sse_sqs_and_kms_queues(dev, prod):
+def test_sqs_1_passes_sse_sqs_and_kms_queues(dev):
+    # prod's destination is S3 (issue 14): its queue variant holds the customer-managed key.
+    prod_queue = stack_graph("prod", {"trigger.onFailure": "sqs"})
     assert "sqsManagedSseEnabled" in one(dev, rules.QUEUE).props
-    assert "kmsMasterKeyId" in one(prod, rules.QUEUE).props
-    assert messages(SQS_1, dev) == messages(SQS_1, prod) == []
+    assert "kmsMasterKeyId" in one(prod_queue, rules.QUEUE).props
+    assert messages(SQS_1, dev) == messages(SQS_1, prod_queue) == []
 
 
 @pytest.mark.parametrize("destination_key", ["managed", "create"])
