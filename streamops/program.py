@@ -149,6 +149,10 @@ def run_program(
     registered resource and the stack outputs, all resolved.
     """
     run = ProgramRun()
+    # The SDK keeps the root Stack resource across set_mocks calls (it makes one only when
+    # none exists): without this, a second run in the process would parent its resources
+    # to the first run's stack.
+    pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
         mocks,
         project=PROJECT,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from streamops.aws import AwsClients
-from streamops.emulator.resources import Created, Creator, Inputs, autoname, only, tag_list
+from streamops.emulator.creators import Created, Creator, Inputs, autoname, only, tag_list
 
 
 def create_bucket(aws: AwsClients, name: str, inputs: Inputs) -> Created:

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from streamops.redrive.command import EXIT_OK, Options, Result, redrive
 
 from streamops.emulator.server import Deployment
 from streamops.redrive.readback import RECOVERED
 from streamops.redrive.replay import REPLAYED
+from streamops.redrive.session import EXIT_OK, Options, Result, redrive
 from tests.integration.test_redrive import Seen, router, run_through_outage, site, the_fix
 from tests.integration.test_redrive import write_sample as write_seven_records
 from tests.support.failure_messages import age_stream, stream_records

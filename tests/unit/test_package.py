@@ -137,7 +137,12 @@ def test_descriptions_state_the_limits_of_config_py(schema):
 def test_outputs_are_the_stack_outputs_with_their_types(schema):
     outputs = resource(schema)["properties"]
     dev_outputs = run_program(FakeAws(), stack_config("dev"), "dev").outputs
-    assert set(outputs) == set(dev_outputs)  # dev has an SQS destination and alarms: all
+    prod_outputs = run_program(FakeAws(), stack_config("prod"), "prod").outputs
+    # dev has an SQS destination (failureQueueUrl), prod an S3 one (failureBucketName);
+    # both have alarms: between them, every output.
+    assert set(outputs) == set(dev_outputs) | set(prod_outputs)
+    assert set(dev_outputs) - set(prod_outputs) == {"failureQueueUrl"}
+    assert set(prod_outputs) - set(dev_outputs) == {"failureBucketName"}
     assert (outputs["alarmNames"]["type"], outputs["alarmNames"]["items"]["type"]) == (
         "array",
         "string",

@@ -116,12 +116,14 @@ def test_table_key_is_usable_only_through_dynamodb(prod):
 
 
 @pytest.mark.parametrize(("on_failure", "sid", "service"), [
-    ("sqs", "UseThroughSqs", "sqs"), ("sns", "UseThroughSns", "sns")])  # fmt: skip
+    ("s3", "UseThroughS3", "s3"), ("sqs", "UseThroughSqs", "sqs"),
+    ("sns", "UseThroughSns", "sns")])  # fmt: skip
 def test_destination_key_is_usable_only_through_its_service(prod, on_failure, sid, service):
+    # prod's destination is the S3 bucket (trigger.onFailure s3, destinationKmsKey create).
     program = (
         prod
-        if on_failure == "sqs"
-        else run(trigger={"onFailure": "sns", "destinationKmsKey": "create"})
+        if on_failure == "s3"
+        else run(trigger={"onFailure": on_failure, "destinationKmsKey": "create"})
     )
     key = key_of(program, "FailureDestination")
     assert statements(key) == [ADMINISTRATION, through(sid, service)]
