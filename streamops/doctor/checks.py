@@ -715,6 +715,7 @@ def _bucket_findings(stack: DeployedStack, arn: str) -> Iterator[Finding]:
         yield _key_judgement(
             "failureDestination.encryption", "bucket", trigger.destination_kms_key, key
         )
+        yield from _destination_key_policy(stack, key)
     try:
         block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
     except ClientError:  # NoSuchPublicAccessBlockConfiguration: nothing blocked

@@ -210,6 +210,12 @@ def _table_key(aws: AwsClients, outputs: dict[str, Any]) -> str:
     return _key_id(aws, table["SSEDescription"]["KMSMasterKeyArn"])
 
 
+def _bucket_key(aws: AwsClients, outputs: dict[str, Any]) -> str:
+    encryption = aws("s3").get_bucket_encryption(Bucket=outputs["failureBucketName"])
+    rule = encryption["ServerSideEncryptionConfiguration"]["Rules"][0]
+    return _key_id(aws, rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"])
+
+
 def _edit_key_policy(
     key_of: Callable[[AwsClients, dict[str, Any]], str], edit: Callable[[list], list]
 ):
@@ -218,6 +224,8 @@ def _edit_key_policy(
         policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
         policy["Statement"] = edit(policy["Statement"])
         kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
+
+    return change
 
 
 def on_bucket(operation: str, **arguments: Any) -> Callable[[AwsClients, dict[str, Any]], None]:
@@ -252,6 +260,7 @@ TAMPERS: dict[str, Tamper] = {
         on_bucket("put_bucket_versioning", VersioningConfiguration={"Status": "Suspended"}),
         {"failureDestination.versioning"},
         stack="prod",
+        overrides=PROD_ONCALL,
     ),
     "lift a public-access block": Tamper(
         on_bucket(
@@ -265,12 +274,19 @@ TAMPERS: dict[str, Tamper] = {
         ),
         {"failureDestination.publicAccess"},
         stack="prod",
+        overrides=PROD_ONCALL,
     ),
     "drop the TLS-only bucket policy": Tamper(
-        on_bucket("delete_bucket_policy"), {"failureDestination.tlsOnly"}, stack="prod"
+        on_bucket("delete_bucket_policy"),
+        {"failureDestination.tlsOnly"},
+        stack="prod",
+        overrides=PROD_ONCALL,
     ),
     "keep failures forever": Tamper(
-        on_bucket("delete_bucket_lifecycle"), {"failureDestination.retention"}, stack="prod"
+        on_bucket("delete_bucket_lifecycle"),
+        {"failureDestination.retention"},
+        stack="prod",
+        overrides=PROD_ONCALL,
     ),
     "bucket encrypted with SSE-S3 instead of its key": Tamper(
         on_bucket(
@@ -281,6 +297,7 @@ TAMPERS: dict[str, Tamper] = {
         ),
         {"failureDestination.encryption", "role.policy"},
         stack="prod",
+        overrides=PROD_ONCALL,
     ),
     "disable the stream": Tamper(disable_stream, {"table.stream"}),
     "turn on deletion protection": Tamper(protect_table, {"table.deletionProtection"}),
@@ -290,6 +307,12 @@ TAMPERS: dict[str, Tamper] = {
     "give the account root kms:* on the table key": Tamper(
         _edit_key_policy(_table_key, _grant_root_everything),
         {"table.keyPolicy"},
+        stack="prod",
+        overrides=PROD_ONCALL,
+    ),
+    "give the account root kms:* on the failure bucket's key": Tamper(
+        _edit_key_policy(_bucket_key, _grant_root_everything),
+        {"failureDestination.keyPolicy"},
         stack="prod",
         overrides=PROD_ONCALL,
     ),
