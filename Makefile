@@ -65,7 +65,7 @@ format: install ## apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-docs: install ## regenerate the README's configuration reference from components/config.py
+docs: install ## regenerate the README's configuration reference from components/config/
 	$(RUN) python -m streamops.config_reference
 
 bench: install ## benchmark the stream processor vs Powertools' BatchProcessor (results in build/bench/; RECORD=1: bench/results.json)
@@ -96,5 +96,5 @@ filter-test: install ## does a record pass the trigger's filters: make filter-te
 graph-golden: install ## regenerate the dev/prod resource-graph golden files (only when a resource change is intended; review the diff)
 	$(RUN) python -m tests.support.graph --write
 
-package-schema: install ## regenerate components/pipeline_args.py (from components/config.py) and docs/package-schema.json
+package-schema: install ## regenerate components/pipeline_args.py (from components/config/) and docs/package-schema.json
 	$(RUN) python -m streamops.package_schema --write

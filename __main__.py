@@ -3,7 +3,7 @@
 This program is one consumer of the StreamPipeline component (components/pipeline.py),
 the same one other programs get through the component package: its inputs are this
 stack's configuration sections, read from Pulumi.<stack>.yaml, and validated by
-components/config.py before any resource is registered. A problem names the full config
+components/config/ before any resource is registered. A problem names the full config
 key (`dynamodb-stream-processor:trigger.batchSize ...`), as it is written in the stack file.
 """
 

@@ -41,9 +41,9 @@ class StreamPipelineProvider(ComponentProvider):
     Why: numbers cross the wire as doubles. This SDK's map_input_properties
     (pulumi/provider/experimental/component.py, pulumi 3.272) converts an integer property
     with int() and then overwrites it with the original value, so `memoryMb: 256` from
-    TypeScript or YAML reaches the component as 256.0, which config.py refuses ("must be an
+    TypeScript or YAML reaches the component as 256.0, which components/config refuses ("must be an
     integer"). Here whole-number doubles of integer keys become ints again; anything else
-    (10.5) is left for config.py to report, not truncated as int() would.
+    (10.5) is left for components/config to report, not truncated as int() would.
     tests/unit/test_package.py notices when the SDK no longer needs this.
     """
 

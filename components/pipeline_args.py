@@ -1,12 +1,12 @@
 # ruff: noqa: E501
 """StreamPipeline's inputs: one TypedDict per stack configuration section.
 
-GENERATED from components/config.py by `make package-schema`: do not edit by hand
+GENERATED from components/config/ by `make package-schema`: do not edit by hand
 (streamops/package_schema.py writes it; a unit test fails while it is stale).
 
 The keys are the stack file's own camelCase names, so a program's inputs and a
 Pulumi.<stack>.yaml section are one document, checked by the same code
-(components/config.py, parse_config). Every setting is a plain value (no Output): it
+(components/config/, parse_config). Every setting is a plain value (no Output): it
 decides which resources exist and is validated before any is registered.
 """
 

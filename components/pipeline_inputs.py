@@ -1,7 +1,7 @@
-"""StreamPipeline's inputs go through the stack file's checks (components/config.py).
+"""StreamPipeline's inputs go through the stack file's checks (components/config/).
 
 One validation path: a component input and a Pulumi.<stack>.yaml value are the same
-document (components/pipeline_args.py is generated from config.py's keys), so both are
+document (components/pipeline_args.py is generated from components.config's keys), so both are
 parsed by `parse_config`, with its defaults, limits and messages. Only the naming differs:
 a stack file's problem names the full config key (`dynamodb-stream-processor:trigger.
 batchSize ...`), a component's names the input path (`trigger.batchSize ...`), which is
@@ -21,7 +21,7 @@ STACK_KEY_PREFIX = f"{PROJECT}:"
 class PipelineInputError(ConfigError):
     """Every problem in a StreamPipeline's inputs, one per line, each naming its input path.
 
-    `stack_file_problems` keeps config.py's own wording (full config keys) for a program
+    `stack_file_problems` keeps components.config's own wording (full config keys) for a program
     that read the inputs from its stack file (__main__.py).
     """
 

@@ -1,7 +1,7 @@
 """Entry point Pulumi runs for `pulumi preview|up --policy-pack policy`.
 
 The pack imports its rules as `policy.*` (as the unit tests do) and the runtime deprecation
-dates from `components/config.py` (one home for AWS limits), so the repository root goes on
+dates from `components/config/` (one home for AWS limits), so the repository root goes on
 the import path: the pack is run from this repository, next to the program it checks.
 """
 

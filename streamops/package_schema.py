@@ -1,11 +1,11 @@
-"""Generate StreamPipeline's input types from components/config.py, and the schema golden.
+"""Generate StreamPipeline's input types from components/config/, and the schema golden.
 
 Why generated: the stack file and the component take the same document, checked by the
 same code (parse_config). Writing the input types by hand would be a second list of keys,
-defaults and limits that drifts the day a key is added to config.py. Here each config key
+defaults and limits that drifts the day a key is added to components/config. Here each config key
 becomes one field of the section's TypedDict, its description built from the key's own
 `doc`, allowed values and default (as the README's configuration reference is), so the
-schema other languages see documents exactly what config.py enforces.
+schema other languages see documents exactly what components/config enforces.
 
     make package-schema   # = python -m streamops.package_schema --write
 
@@ -37,7 +37,7 @@ ARGS_MODULE = ROOT / "components" / "pipeline_args.py"
 SCHEMA_GOLDEN = ROOT / "docs" / "package-schema.json"
 REGENERATE = "make package-schema"
 
-# What config.py does not say: each section's description, the item type of list keys and
+# What components/config does not say: each section's description, the item type of list keys and
 # the top-level keys that are not sections. A new section or list key must be added here
 # (render() refuses to guess).
 SECTION_DOCS = {
@@ -114,12 +114,12 @@ def render() -> str:
         "# ruff: noqa: E501",
         '"""StreamPipeline\'s inputs: one TypedDict per stack configuration section.',
         "",
-        f"GENERATED from components/config.py by `{REGENERATE}`: do not edit by hand",
+        f"GENERATED from components/config/ by `{REGENERATE}`: do not edit by hand",
         "(streamops/package_schema.py writes it; a unit test fails while it is stale).",
         "",
         "The keys are the stack file's own camelCase names, so a program's inputs and a",
         "Pulumi.<stack>.yaml section are one document, checked by the same code",
-        "(components/config.py, parse_config). Every setting is a plain value (no Output): it",
+        "(components/config/, parse_config). Every setting is a plain value (no Output): it",
         "decides which resources exist and is validated before any is registered.",
         '"""',
         "",

@@ -5,7 +5,7 @@ must already be on), only INSERT records reach the function, poison records and
 exhausted batches go to an encrypted SNS topic, and on-call is paged by the alarms.
 
 Python programs can use the component class directly (no SDK generation): the inputs
-are the stack configuration sections, as plain dicts checked by components/config.py.
+are the stack configuration sections, as plain dicts checked by components/config/.
 Run from this folder of a checkout, in the repository's environment (README.md here):
 
     source ../../.venv/bin/activate && PYTHONPATH=../.. pulumi up

@@ -1,7 +1,7 @@
 """Capacity: will the function keep up with the stream, and how old do records get?
 
 The model (every constant comes from streamops/planner/prices.json `model`, every limit from
-components/config.py):
+components/config/):
 
 1. Shards. A DynamoDB stream has about one shard per table partition. Partitions are
    estimated from the PEAK write rate (a partition takes 1,000 write units a second, a

@@ -5,7 +5,7 @@ validated, turned into a Plan (streamops/planner/model.py) and its report.
         [--mix 40/40/20] [--log-retention-days 7] [--table-gb 1] [--failure-rate 0]
         [--alarm-notifications 30]
 
-Reads the stack's typed config (Pulumi.<stack>.yaml through components/config.py), the
+Reads the stack's typed config (Pulumi.<stack>.yaml through components/config/), the
 handler's measured cost (the committed, reviewed bench/results.json) and the price book
 (planner/prices.json). Bad input -- a malformed, negative or absurd rate, an unknown stack,
 a mix that does not add up -- raises PlanError (the command line: one line on stderr and

@@ -22,7 +22,7 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "components").glob("*.py")), ids=str)
+@pytest.mark.parametrize("path", sorted((ROOT / "components").rglob("*.py")), ids=str)
 def test_components_never_import_tools_or_tests(path: Path):
     roots = {name.split(".")[0] for name in imported_modules(path)}
     assert roots & {"streamops", "tests", "policy", "functions", "bench"} == set()
@@ -178,7 +178,7 @@ def test_streamops_never_imports_the_tests_or_the_benchmarks(path: Path) -> None
     assert roots & {"tests", "bench"} == set()
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "components").glob("*.py")), ids=str)
+@pytest.mark.parametrize("path", sorted((ROOT / "components").rglob("*.py")), ids=str)
 def test_components_import_nothing_but_components_anywhere(path: Path) -> None:
     """Also function-level imports (the test above reads absolute ones only)."""
     roots = {name.split(".")[0] for name in all_imports(path)}

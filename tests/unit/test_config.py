@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from components import config as config_module
-from components.config import ConfigError, parse_config
+from components.config import ConfigError, parse_config, value_rules
 from streamops.program import run_program
 from tests.support.fake_aws import FakeAws
 from tests.support.stacks import DELETE, stack_config
@@ -271,9 +271,9 @@ def test_deprecated_runtime_is_rejected_with_the_reason():
 
 def test_python310_is_deprecated_as_of_its_date(monkeypatch):
     # python3.10 was deprecated on 2026-10-31: accepted the day before, rejected on the day.
-    monkeypatch.setattr(config_module, "_today", lambda: dt.date(2026, 10, 30))
+    monkeypatch.setattr(value_rules, "_today", lambda: dt.date(2026, 10, 30))
     parse_config(raw(function={"runtime": "python3.10"}), "dev")
-    monkeypatch.setattr(config_module, "_today", lambda: dt.date(2026, 10, 31))
+    monkeypatch.setattr(value_rules, "_today", lambda: dt.date(2026, 10, 31))
     problems = problems_of(function={"runtime": "python3.10"})
     assert problems[0].startswith(f"{P}:function.runtime python3.10 was deprecated")
 

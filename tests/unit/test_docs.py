@@ -1,4 +1,4 @@
-"""The README's configuration reference is generated from components/config.py: it must
+"""The README's configuration reference is generated from components/config/: it must
 match the code (run `make docs` after changing a key)."""
 
 from streamops.config_reference import README, current_block, render

@@ -88,8 +88,8 @@ def test_plugin_manifest_runs_the_host():
 
 @pytest.mark.parametrize("section", SECTIONS)
 def test_every_config_key_is_a_component_input_and_back(schema, section):
-    """A key added to config.py without `make package-schema` (or an input with no config
-    key) fails here: the inferred schema and config.py list the same keys and types."""
+    """A key added to components/config without `make package-schema` (or an input with no config
+    key) fails here: the inferred schema and components/config list the same keys and types."""
     required_section, keys = SECTIONS[section]
     inputs = resource(schema)["inputProperties"]
     assert (section in resource(schema)["requiredInputs"]) == required_section
@@ -285,7 +285,7 @@ def test_construct_reports_a_bad_input_by_its_path_and_registers_nothing():
 
 # --- one validation path -------------------------------------------------------------------
 # AWS limits (Lambda CreateEventSourceMapping / CreateFunction, CloudWatch Logs
-# PutRetentionPolicy) as config.py enforces them.
+# PutRetentionPolicy) as components/config enforces them.
 BAD_VALUES = [
     ("trigger", "batchSize", 0),
     ("trigger", "batchSize", 10001),

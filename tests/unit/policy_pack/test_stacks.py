@@ -4,7 +4,7 @@
 - dev violates only rules that `policy/dev.json` relaxes, and violates every one of them
   (a relaxation that no longer relaxes anything is stale and must go);
 - each relaxation names a key that Pulumi.dev.yaml sets explicitly, to a value that is not
-  the secure default of components/config.py (a relaxation is a visible choice).
+  the secure default of components/config/ (a relaxation is a visible choice).
 """
 
 from __future__ import annotations
