@@ -13,9 +13,10 @@ way production does, then redrives them:
    on-failure pointers to the failure queue; the poison record is quarantined by the
    function itself;
 4. the outage is over ("the fix is deployed"), and the requested action (list, archive,
-   replay) runs on that queue exactly as it would on a real stack, with the handler from
-   functions/stream_processor as the function. A replay succeeds for the pointers' records
-   and reports the quarantined record as still failing (its data is still bad).
+   replay) runs on that queue exactly as it would on a real stack, the function being
+   the package from functions/stream_processor in awslambdaric execution environments.
+   A replay succeeds for the pointers' records and reports the quarantined record as
+   still failing (its data is still bad; the function quarantines it again).
 
 The demonstration succeeds (exit 0) when the queue ends as it should: after a replay,
 only the planted poison record is left (as on a real stack, it stays until its data is
@@ -24,22 +25,20 @@ fixed); any other message left is a failure (exit 1), as on a real stack.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import TextIO
 
-from components.function import FUNCTION_SOURCE
 from streamops.demo import outage_function
 from streamops.demo.local import peek_destination, summary_lines
 from streamops.doctor.checks import DeployedStack
 from streamops.emulator.server import Deployment, Emulator, deploy
-from streamops.lambda_local.mapping import local_function, local_mapping
+from streamops.lambda_local.mapping import local_function, local_mapping, wrapped_package
 from streamops.lambda_local.runner import StreamRunner, Summary
 from streamops.progress import step
 from streamops.redrive.inventory import KIND_QUARANTINE
-from streamops.redrive.replay import POISON, REPLAYED, LocalHandler
+from streamops.redrive.replay import POISON, REPLAYED, LocalFunction
 from streamops.redrive.session import EXIT_LEFT, EXIT_OK, Options, Result, Site, redrive
 from streamops.sample_data import sample_changes, write_changes
 from streamops.stacks import emulated_stack
@@ -51,11 +50,7 @@ DRAIN_TIMEOUT_SECONDS = 120
 
 def outage_package(into: Path) -> Path:
     """The function's package plus the outage wrapper (``outage.lambda_handler``)."""
-    into.mkdir(parents=True, exist_ok=True)
-    for module in FUNCTION_SOURCE.glob("*.py"):
-        shutil.copy2(module, into / module.name)
-    shutil.copy2(Path(outage_function.__file__), into / "outage.py")
-    return into
+    return wrapped_package(into, Path(outage_function.__file__), "outage")
 
 
 def outage_mapping(stack: DeployedStack, outage_item: str, workdir: Path) -> StreamRunner:
@@ -116,14 +111,12 @@ def demonstrate(options: Options, out: TextIO, err: TextIO) -> Result:
             print(f"  {line}", file=out)
         print("== The outage is over (the fix is deployed): redrive\n", file=out)
         stack = emulated_stack(deployment)
-        target = LocalHandler.for_stack(
-            deployment.outputs, deployment.config.function.metrics_namespace
-        )
         title = (
             f"redrive: stack {DEMO_STACK} deployed into the embedded emulator "
             f"(account {deployment.account_id})"
         )
-        result = redrive(Site(title, stack, target, confirm=False), options, out, err)
+        with LocalFunction.for_stack(stack) as target:  # the package as deployed, fixed
+            result = redrive(Site(title, stack, target, confirm=False), options, out, err)
         if result.exit_code == EXIT_LEFT and only_the_planted_poison_is_left(result):
             print(
                 "\ndemonstration complete: every record the outage failed was replayed; the "

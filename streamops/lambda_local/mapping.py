@@ -17,6 +17,7 @@ destination, but runs no mapping. This module connects them the way Lambda would
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -79,6 +80,16 @@ def failure_destination(stack: Stack) -> FailureDestination:
 def shard_count(stack: Stack) -> int:
     stream = stack.aws("dynamodbstreams").describe_stream(StreamArn=stack.outputs["streamArn"])
     return max(1, len(stream["StreamDescription"].get("Shards", [])))
+
+
+def wrapped_package(into: Path, wrapper: Path, module: str, source: Path = FUNCTION_SOURCE) -> Path:
+    """A task root holding the function's modules and ``wrapper`` beside them as
+    ``<module>.py`` (a handler wrapping the real one, run inside the environments)."""
+    into.mkdir(parents=True, exist_ok=True)
+    for path in source.glob("*.py"):
+        shutil.copy2(path, into / path.name)
+    shutil.copy2(wrapper, into / f"{module}.py")
+    return into
 
 
 def local_function(

@@ -1,7 +1,8 @@
 """Replaying recovered records through the function, in order per item, in batches.
 
 Targets: the deployed function (`lambda.invoke`, RequestResponse, the same event shape the
-mapping sends) for a real stack, or the handler in this process for the emulator. Either
+mapping sends) for a real stack, or, for the emulator, the function's package in its
+execution environments (awslambdaric processes, as the local mapping runs it). Either
 answers like the mapping's function: `batchItemFailures` (the lowest reported record
 failed, the ones before it succeeded, the ones after it were not processed), or an error
 for the whole batch.
@@ -16,21 +17,20 @@ Batches hold at most the trigger's `batchSize` records and Lambda's 6 MB payload
 
 Poison records: the handler quarantines a record it can never process and carries on
 (its answer does not list it). Such a record is "poison": still failing, and the messages
-holding it are kept. Run locally, the quarantine sender is this module's, so exactly which
-records are poison is known, and nothing is sent. The deployed function sends them to its
-failure destination itself (a new message with the same quarantine id, which the tool
-treats as the same record); its answer only tells how many (the `RecordsQuarantined` count
-of its EMF line, in the log tail). So on AWS a quarantined record is replayed in a batch
-of its own, and when a batch of several records reports a quarantine, none of them is
-counted as replayed ("uncertain": their messages are kept).
+holding it are kept. The function sends it to its failure destination itself, in AWS and
+in the emulator's environments alike (a new message with the same quarantine id, which
+the tool treats as the same record). Run locally, the environment's log lines name each
+record the handler quarantined, so exactly which records are poison is known. The deployed
+function's answer only tells how many (the `RecordsQuarantined` count of its EMF line, in
+the log tail). So on AWS a quarantined record is replayed in a batch of its own, and when
+a batch of several records reports a quarantine, none of them is counted as replayed
+("uncertain": their messages are kept).
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import json
-import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -122,71 +122,91 @@ class TargetUnavailable(Exception):
 # --------------------------------------------------------------------------- targets
 
 
-class LocalHandler:
-    """The handler from functions/stream_processor, run in this process (the emulator's
-    stand-in for the deployed function: it is what the deployed package contains)."""
+class LocalFunction:
+    """The deployed function's package in the emulator, invoked in its execution
+    environments (awslambdaric processes, ``lambda_local.function``) with the deployed
+    function's variables, as the local mapping runs it: the handler sends what it
+    quarantines to the stack's failure destination itself, as it does in AWS.
 
-    description = "the local handler (functions/stream_processor)"
+    What it quarantined is still known exactly, from what the environment wrote (kept by
+    the log pipeline at every application log level the config allows): the handler's
+    ERROR entry for each poison record carries its ``sequenceNumber`` (or ``eventID``) and
+    ``reason``, and the EMF line counts them. When those disagree, only the count is
+    given (as for the deployed function). ``close()`` (or ``with``) ends the environments.
+    """
+
     exact_quarantine = True
 
-    def __init__(self, settings: Any = None, router: Any = None):
-        self.handler = function_module("handler")
-        self.settings = settings if settings is not None else self._settings()
-        self.router = router
-
-    @staticmethod
-    def _settings(**values: Any) -> Any:
-        return function_module("settings").Settings(**values)
+    def __init__(self, function: Any, description: str = ""):
+        self.function = function  # a lambda_local.function.ProcessFunction
+        self.description = description or "the function's package in an execution environment"
+        self.environment_ids: set[int] = set()  # process ids of the environments invoked
 
     @classmethod
-    def for_stack(cls, outputs: dict[str, Any], metrics_namespace: str, router: Any = None):
-        settings = cls._settings(
-            function_name=str(outputs.get("functionName", "")),
-            metrics_namespace=metrics_namespace,
+    def for_stack(cls, stack: Any, **package: Any) -> LocalFunction:
+        """``package``: ``source``, ``handler``, ``variables`` of ``local_function`` (a
+        wrapped package, as the demonstration's outage or a test's recorder)."""
+        from streamops.lambda_local.mapping import local_function
+
+        handler = package.get("handler") or "handler.lambda_handler"
+        return cls(
+            local_function(stack, **package),
+            f"the function's package in awslambdaric execution environments ({handler})",
         )
-        return cls(settings, router)
+
+    def close(self) -> None:
+        self.function.close()
+
+    def __enter__(self) -> LocalFunction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def invoke(self, records: Sequence[Any]) -> Invocation:
-        quarantined: dict[str, str] = {}
+        result = self.function.invoke(stream_event(records))
+        if result.environment is not None:
+            self.environment_ids.add(result.environment)
+        messages = [line.message for line in result.lines]
+        quarantined_count, reasons = read_log_tail("\n".join(messages))
+        if result.error is not None:
+            return Invocation(error=str(result.error), reasons=reasons)
+        invocation = _answer(result.response, None, quarantined_count, reasons)
+        if invocation.error is None:
+            exact = _poison_entries(messages, records, set(invocation.failed))
+            if exact is not None and len(exact) == quarantined_count:
+                invocation.requarantined = exact
+        return invocation
 
-        def capture(bodies: Sequence[str]) -> None:
-            for body in bodies:
-                head = json.loads(body)
-                quarantined[head.get("sequenceNumber") or head["id"]] = head.get("reason", "")
 
-        logger = logging.getLogger(function_module("settings").LOGGER_NAME)
-        errors = _ErrorCapture()
-        saved_propagate = logger.propagate
-        logger.addHandler(errors)
-        logger.propagate = False  # the handler's log lines would break the progress line
+def _poison_entries(
+    messages: Sequence[str], records: Sequence[Any], failed: set[str]
+) -> dict[str, str] | None:
+    """The handler's poison-record ERROR entries (with a ``reason``), by sequence number or
+    quarantine id, without the records it then reported as failed (not sent); None when
+    an entry names no record of the batch."""
+    by_event_id = {
+        record.get("eventID"): record
+        for record in records
+        if isinstance(record, dict) and record.get("eventID")
+    }
+    found: dict[str, str] = {}
+    for message in messages:
         try:
-            response = self.handler.process_event(
-                stream_event(records),
-                None,
-                router=self.router,
-                sender=capture,
-                settings=self.settings,
-                metrics_stream=io.StringIO(),
-            )
-        except Exception as error:
-            return Invocation(error=f"{type(error).__name__}: {error}", reasons=errors.reasons)
-        finally:
-            logger.removeHandler(errors)
-            logger.propagate = saved_propagate
-        return _answer(response, quarantined, len(quarantined), errors.reasons)
-
-
-class _ErrorCapture(logging.Handler):
-    """The handler's error entries that name a record (its `sequenceNumber` extra field)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.reasons: dict[str, str] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        sequence = getattr(record, "sequenceNumber", None)
+            entry = json.loads(message)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict) or entry.get("level") != "ERROR" or "reason" not in entry:
+            continue
+        sequence = str(entry.get("sequenceNumber") or "")
         if sequence:
-            self.reasons.setdefault(str(sequence), record.getMessage())
+            if sequence not in failed:
+                found[sequence] = str(entry["reason"])
+        elif entry.get("eventID") in by_event_id:
+            found[quarantine_id(by_event_id[entry["eventID"]])] = str(entry["reason"])
+        else:
+            return None
+    return found
 
 
 class DeployedFunction:

@@ -3,8 +3,11 @@
 Each test deploys the dev stack into a fresh emulated account, writes items (so their
 records are really in the table's stream) and puts failure messages in the failure queue
 in their writers' exact shapes (tests/support/failure_messages.py). The replay target is
-the real handler from functions/stream_processor, run in this process; "the bug" is a
-route added to a copy of its router, and "the fix" is the seed router without it.
+the real function package from functions/stream_processor, run in awslambdaric execution
+environments (streamops.redrive.replay.LocalFunction) with a recorder module next to it
+(tests/support/replay_recorder.py): it writes what the routes processed to a file, with its
+process id (every replay asserts it is not this process). "The bug" is a route added to
+the seed routes, and "the fix" is the recorder's route alone.
 """
 
 from __future__ import annotations
@@ -14,12 +17,17 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +38,17 @@ from typer.testing import CliRunner
 from streamops.cli import redrive as redrive_cli
 from streamops.demo.redrive import outage_mapping
 from streamops.emulator.server import Deployment, Emulator, deploy
-from streamops.function_code import function_module
 from streamops.lambda_local.runner import Summary
-from streamops.redrive.inventory import COMPLETE, KIND_UNKNOWN, MISSING_PARTS
+from streamops.redrive.inventory import COMPLETE, KIND_QUARANTINE, KIND_UNKNOWN, MISSING_PARTS
 from streamops.redrive.readback import EXPIRED, PARTIAL, RECOVERED
-from streamops.redrive.replay import FAILED, HELD_BACK, POISON, REPLAYED, LocalHandler
+from streamops.redrive.replay import (
+    FAILED,
+    HELD_BACK,
+    POISON,
+    REPLAYED,
+    LocalFunction,
+    quarantine_id,
+)
 from streamops.redrive.session import (
     EXIT_LEFT,
     EXIT_OK,
@@ -54,53 +68,116 @@ from tests.support.failure_messages import (
     send,
     stream_records,
 )
+from tests.support.replay_recorder import HANDLER as RECORDER_HANDLER
+from tests.support.replay_recorder import recorder_package, recorder_variables, seen_in
 from tests.support.stacks import stack_config
 
 pytestmark = pytest.mark.integration
 
-routes = function_module("routes")
-records_module = function_module("records")
 ROOT = Path(__file__).resolve().parents[2]
 
 
 class Seen:
-    """A route recording every record the handler processed: (PK, sequence number)."""
+    """What the replayed function's routes processed, read from the file the recorder
+    writes inside its execution environment: (PK, sequence number), in order."""
 
     def __init__(self) -> None:
-        self.records: list[tuple[str, str]] = []
+        self.directory = Path(tempfile.mkdtemp(prefix="redrive-seen-"))
+        weakref.finalize(self, shutil.rmtree, self.directory, True)
+        self.file = self.directory / "seen.jsonl"
 
-    def __call__(self, change: Any, inv: Any) -> None:
-        self.records.append((change.pk, change.sequence_number))
+    @property
+    def records(self) -> list[tuple[str, str]]:
+        return [(pk, number) for pk, number, _ in seen_in(self.file)]
+
+    @property
+    def processes(self) -> set[int]:
+        return {pid for _, _, pid in seen_in(self.file)}
 
 
-def router(seen: Seen, *, broken: str | None = None, poison: str | None = None) -> Any:
+@dataclass
+class Recorder:
+    """The function's package with a test's routes (tests/support/replay_recorder.py)."""
+
+    seen: Seen
+    variables: dict[str, str]
+
+
+def router(
+    seen: Seen, *, broken: str | None = None, poison: str | None = None, crash: str | None = None
+) -> Recorder:
     """The seed routes plus a recorder; `broken` items raise (a bug), `poison` items are
-    declared poison (quarantined)."""
-    built = routes.seed_router()
-
-    def bug(change: Any, inv: Any) -> None:
-        if change.pk == broken:
-            raise RuntimeError(f"downstream refused {change.pk}")
-        if change.pk == poison:
-            raise records_module.PoisonRecordError(f"{change.pk} cannot be processed")
-        seen(change, inv)
-
-    built.add(routes.ANY, routes.ANY, bug)
-    return built
+    declared poison (quarantined), `crash` items end the environment's process."""
+    variables = recorder_variables(seen.file, broken=broken, poison=poison, crash=crash)
+    return Recorder(seen, variables)
 
 
-def site(deployment: Deployment, route_table: Any = None) -> Site:
-    target = LocalHandler.for_stack(
-        deployment.outputs, deployment.config.function.metrics_namespace, router=route_table
-    )
-    return Site("redrive: emulator", emulated_stack(deployment), target, confirm=False)
+@contextmanager
+def site(deployment: Deployment, package: Recorder | None = None) -> Iterator[Site]:
+    """The emulator's site, its target the function in awslambdaric execution environments
+    (the recorder package when given); the environments are ended on leaving."""
+    stack = emulated_stack(deployment)
+    if package is None:
+        target = LocalFunction.for_stack(stack)
+    else:
+        source = recorder_package(package.seen.directory / f"package-{secrets.token_hex(4)}")
+        target = LocalFunction.for_stack(
+            stack, source=source, handler=RECORDER_HANDLER, variables=package.variables
+        )
+    earlier = package.seen.processes if package is not None else set()
+    with target:
+        yield Site("redrive: emulator", stack, target, confirm=False)
+    if package is not None:
+        # Replayed in this site's environments, never in this process.
+        assert os.getpid() not in package.seen.processes
+        assert package.seen.processes - earlier <= target.environment_ids
 
 
-def run(deployment: Deployment, route_table: Any = None, **options: Any) -> tuple[Result, str]:
+def run(
+    deployment: Deployment, package: Recorder | None = None, **options: Any
+) -> tuple[Result, str]:
     out, err = io.StringIO(), io.StringIO()
     options.setdefault("wait_seconds", 0)
-    result = redrive(site(deployment, route_table), Options(**options), out, err)
+    with site(deployment, package) as local:
+        result = redrive(local, Options(**options), out, err)
     return result, out.getvalue() + err.getvalue()
+
+
+def test_the_emulated_function_answers_from_its_own_process_as_the_handler_did(
+    deployment: Deployment, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The emulator's replay target runs the package in awslambdaric environments: failures,
+    their reasons, exactly which records it quarantined (also one without a sequence
+    number, by its quarantine id), a crash as an error for the whole batch; nothing on
+    this console, and the routes ran in the environment's process, not this one."""
+    put_items(deployment, ("USER#poison", "PROFILE"), ("USER#ok", "PROFILE"))
+    put_items(deployment, ("USER#down", "PROFILE"), ("USER#crash", "PROFILE"))
+    poisoned, ok, down, crashing = stream_records(deployment)
+    numbers = [record["dynamodb"]["SequenceNumber"] for record in (poisoned, ok, down)]
+    nameless = json.loads(json.dumps(poisoned))
+    del nameless["dynamodb"]["SequenceNumber"]
+    seen = Seen()
+    package = router(seen, broken="USER#down", poison="USER#poison", crash="USER#crash")
+
+    with site(deployment, package) as local:
+        target = local.target
+        assert isinstance(target, LocalFunction)
+        answer = target.invoke([poisoned, ok, down])
+        alone = target.invoke([nameless])
+        crashed = target.invoke([ok, crashing])
+
+    assert answer.error is None and answer.failed == [numbers[2]]
+    assert answer.requarantined == {numbers[0]: "USER#poison cannot be processed"}
+    assert answer.requarantined_count == 1
+    assert "downstream refused USER#down" in answer.reasons[numbers[2]]
+    assert alone.error is None and list(alone.requarantined or {}) == [quarantine_id(nameless)]
+    assert crashed.error is not None and "Runtime.ExitError" in crashed.error
+    assert seen.records == [("USER#ok", numbers[1])] * 2
+    assert seen.processes and os.getpid() not in seen.processes
+    assert seen.processes <= target.environment_ids
+    assert len(target.environment_ids) == 1  # warm: one environment served all three
+    captured = capfd.readouterr()
+    assert captured.out == "" and captured.err == ""
 
 
 def by_pk(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -126,11 +203,9 @@ def run_through_outage(deployment: Deployment, outage: str, workdir: Path) -> Su
     return summary
 
 
-def the_fix(seen: Seen) -> Any:
+def the_fix(seen: Seen) -> Recorder:
     """The function after the fix: its routes process every record (and record them)."""
-    fixed = routes.Router()
-    fixed.add(routes.ANY, routes.ANY, seen)
-    return fixed
+    return Recorder(seen, recorder_variables(seen.file, routes="fix"))
 
 
 def write_sample(deployment: Deployment) -> None:
@@ -232,10 +307,8 @@ def test_an_interrupted_replay_of_runner_failures_loses_no_message(
     messages = summary.destination_batches + summary.quarantined
     assert messages >= 3
     seen = Seen()
-    interrupted = site(deployment, the_fix(seen))
-    interrupted.target = Interrupting(interrupted.target, at=2)  # type: ignore[arg-type]
-
-    with pytest.raises(KeyboardInterrupt):
+    with site(deployment, the_fix(seen)) as interrupted, pytest.raises(KeyboardInterrupt):
+        interrupted.target = Interrupting(interrupted.target, at=2)  # type: ignore[arg-type]
         redrive(interrupted, Options(replay=True, wait_seconds=0), io.StringIO(), io.StringIO())
 
     visible, in_flight = queue_counts(deployment)
@@ -365,13 +438,17 @@ def test_replay_keeps_what_still_fails_and_empties_the_queue_after_the_fix(
     assert result.exit_code == EXIT_LEFT
     assert "downstream refused USER#broken" in output
     assert "still failing: 3 record(s) (1 failed, 1 poison, 1 held back" in output
-    assert queue_counts(deployment) == (1 + len(poison_ids), 0)
+    # Kept: the batch and the poison record's parts; and the function, run as deployed,
+    # quarantined the poison record again itself (one new message, as in AWS).
+    assert queue_counts(deployment) == (1 + len(poison_ids) + 1, 0)
 
     seen = Seen()
     result, output = run(deployment, router(seen), replay=True)  # the fix is deployed
 
-    assert result.exit_code == EXIT_OK
-    assert set(result.deleted) == {broken_id, *poison_ids}
+    assert result.exit_code == EXIT_OK and result.inventory is not None
+    (requarantined,) = set(result.deleted) - {broken_id, *poison_ids}
+    kinds = {state.message_id: state.kind for state in result.inventory.messages}
+    assert kinds[requarantined] == KIND_QUARANTINE
     assert queue_counts(deployment) == (0, 0)
     replayed = [pk for pk, _ in seen.records]
     assert replayed == ["USER#broken", "PRODUCT#3", "USER#broken", "USER#poison"]
@@ -446,7 +523,7 @@ def test_a_partly_expired_range_replays_what_is_left_and_is_dropped_only_after_t
 class Interrupting:
     """A target that is interrupted (Ctrl-C) at its `at`-th invocation."""
 
-    def __init__(self, target: LocalHandler, at: int):
+    def __init__(self, target: LocalFunction, at: int):
         self.target, self.at, self.calls = target, at, 0
         self.description, self.exact_quarantine = target.description, True
 
@@ -465,10 +542,8 @@ def test_an_interrupted_replay_loses_no_message(
     stream = stream_records(deployment)
     ids = send(deployment, *[on_failure_document(deployment, [record]) for record in stream])
     seen = Seen()
-    local = site(deployment, router(seen))
-    local.target = Interrupting(local.target, at=3)  # type: ignore[arg-type]
-
-    with pytest.raises(KeyboardInterrupt):
+    with site(deployment, router(seen)) as local, pytest.raises(KeyboardInterrupt):
+        local.target = Interrupting(local.target, at=3)  # type: ignore[arg-type]
         redrive(local, Options(replay=True, wait_seconds=0), io.StringIO(), io.StringIO())
 
     assert len(seen.records) == 2
@@ -484,41 +559,36 @@ def test_an_interrupted_replay_loses_no_message(
 
 KILLED_RUN = textwrap.dedent(
     """
-    import io, json, sys, time
+    import io, json, sys
     from pathlib import Path
     from streamops.aws import AwsClients
     from streamops.doctor.checks import DeployedStack
     from components.config import parse_stack_config
-    from streamops.function_code import function_module
     from streamops.redrive.session import Options, Site, redrive
-    from streamops.redrive.replay import LocalHandler
+    from streamops.redrive.replay import LocalFunction
+    from tests.support.replay_recorder import HANDLER, recorder_package, recorder_variables
     from tests.support.stacks import stack_config
 
-    endpoint, account, region, outputs, marker = sys.argv[1:6]
+    endpoint, account, region, outputs, marker, workdir = sys.argv[1:7]
     outputs = json.loads(outputs)
     stack = DeployedStack(
         outputs,
         parse_stack_config(stack_config("dev", trigger={"batchSize": 1}), "dev"),
         AwsClients.emulated(endpoint, account, region),
     )
-    routes = function_module("routes")
-    router = routes.seed_router()
-    calls = []
-
-    def hang_on_the_second(change, inv):
-        calls.append(change.sequence_number)
-        if len(calls) == 2:
-            Path(marker).write_text("hanging")
-            time.sleep(600)
-
-    router.add(routes.ANY, routes.ANY, hang_on_the_second)
-    target = LocalHandler.for_stack(outputs, "Test", router=router)
-    redrive(
-        Site("killed", stack, target, confirm=False),
-        Options(replay=True, wait_seconds=0, visibility_seconds=3),
-        io.StringIO(),
-        io.StringIO(),
+    variables = recorder_variables(
+        Path(workdir) / "seen.jsonl", hang_at=2, hang_marker=Path(marker)
     )
+    package = recorder_package(Path(workdir) / "package")
+    with LocalFunction.for_stack(
+        stack, source=package, handler=HANDLER, variables=variables
+    ) as target:
+        redrive(
+            Site("killed", stack, target, confirm=False),
+            Options(replay=True, wait_seconds=0, visibility_seconds=3),
+            io.StringIO(),
+            io.StringIO(),
+        )
     """
 )
 
@@ -526,8 +596,9 @@ KILLED_RUN = textwrap.dedent(
 def test_a_killed_replay_loses_no_message(
     fresh_deployment: Callable[..., Deployment], tmp_path: Path
 ) -> None:
-    """Killed with SIGKILL mid-replay (no cleanup runs): what was replayed is deleted, the
-    rest comes back when the visibility timeout ends, and a second run finishes the job."""
+    """Killed with SIGKILL mid-replay (no cleanup runs; the hanging execution environment,
+    its own process, is ended by the test): what was replayed is deleted, the rest comes
+    back when the visibility timeout ends, and a second run finishes the job."""
     deployment = fresh_deployment(trigger={"batchSize": 1})
     put_items(deployment, *[(f"PRODUCT#{index}", "METADATA") for index in range(3)])
     stream = stream_records(deployment)
@@ -544,21 +615,26 @@ def test_a_killed_replay_loses_no_message(
             deployment.region,
             json.dumps(deployment.outputs),
             str(marker),
+            str(tmp_path),
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         deadline = time.monotonic() + 60
-        while not marker.exists():
+        while not marker.exists() or not marker.read_text():
             assert process.poll() is None, "the replay ended before it was killed"
             assert time.monotonic() < deadline, "the replay never reached its second record"
             time.sleep(0.05)
         assert queue_counts(deployment) == (0, 2)  # one deleted, two held by the run
+        environment = int(marker.read_text())  # the hanging record is in another process
+        assert environment not in (process.pid, os.getpid())
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.kill()
         process.wait()
+        if marker.exists() and marker.read_text():  # nobody is left to end the environment
+            os.kill(int(marker.read_text()), signal.SIGKILL)
 
     deadline = time.monotonic() + 20
     while queue_counts(deployment) != (2, 0):
@@ -697,19 +773,20 @@ def test_a_real_stack_is_replayed_only_when_the_operator_says_yes(
     send(deployment, on_failure_document(deployment, stream_records(deployment)))
     asked: list[str] = []
     seen = Seen()
-    confirming = site(deployment, router(seen))
-    confirming.confirm = True
 
     def ask(question: str) -> str:
         asked.append(question)
         return answer
 
     out = io.StringIO()
-    result = redrive(confirming, Options(replay=True, wait_seconds=0), out, io.StringIO(), ask=ask)
+    with site(deployment, router(seen)) as confirming:
+        confirming.confirm = True
+        options = Options(replay=True, wait_seconds=0)
+        result = redrive(confirming, options, out, io.StringIO(), ask=ask)
 
     assert asked == [
-        "\nreplay 1 record(s) through the local handler (functions/stream_processor), "
-        "in batches of at most 10? [y/N] "
+        "\nreplay 1 record(s) through the function's package in awslambdaric execution "
+        "environments (recorder.lambda_handler), in batches of at most 10? [y/N] "
     ]
     assert bool(seen.records) is replayed
     assert queue_counts(deployment) == ((0, 0) if replayed else (1, 0))

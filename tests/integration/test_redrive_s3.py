@@ -25,7 +25,14 @@ from streamops.emulator.server import Deployment
 from streamops.redrive.readback import RECOVERED
 from streamops.redrive.replay import REPLAYED
 from streamops.redrive.session import EXIT_OK, Options, Result, redrive
-from tests.integration.test_redrive import Seen, router, run_through_outage, site, the_fix
+from tests.integration.test_redrive import (
+    Recorder,
+    Seen,
+    router,
+    run_through_outage,
+    site,
+    the_fix,
+)
 from tests.integration.test_redrive import write_sample as write_seven_records
 from tests.support.failure_messages import age_stream, stream_records
 
@@ -56,10 +63,11 @@ def objects(deployment: Deployment) -> dict[str, dict[str, Any]]:
 
 
 def run(
-    deployment: Deployment, route_table: Any, *, now: dt.datetime, **options: Any
+    deployment: Deployment, package: Recorder, *, now: dt.datetime, **options: Any
 ) -> tuple[Result, str]:
     out, err = io.StringIO(), io.StringIO()
-    result = redrive(site(deployment, route_table), Options(**options), out, err, now=now)
+    with site(deployment, package) as local:
+        result = redrive(local, Options(**options), out, err, now=now)
     return result, out.getvalue() + err.getvalue()
 
 
@@ -165,9 +173,8 @@ def test_an_object_still_failing_stays_and_a_rerun_finishes_it(
         def invoke(self, records: Any) -> Any:
             raise Interrupted
 
-    interrupted = site(deployment)
-    interrupted.target = Stop()
-    with pytest.raises(Interrupted):
+    with site(deployment) as interrupted, pytest.raises(Interrupted):
+        interrupted.target = Stop()
         redrive(interrupted, Options(replay=True), io.StringIO(), io.StringIO(), now=later)
     assert set(objects(deployment)) == set(left)
 

@@ -1,5 +1,7 @@
 """Replay: order per item, batch limits, what a failure holds back, bisection, and what each
-target (the local handler, the deployed function) can tell about re-quarantined records."""
+target (the deployed function) can tell about re-quarantined records. The emulator's target
+(the function in execution environments, LocalFunction) is tested in
+tests/integration/test_redrive.py, as it runs the function in awslambdaric processes."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from streamops.function_code import function_module
 from streamops.redrive.replay import (
     FAILED,
     HELD_BACK,
@@ -26,7 +27,6 @@ from streamops.redrive.replay import (
     UNCERTAIN,
     DeployedFunction,
     Invocation,
-    LocalHandler,
     Recovered,
     Replay,
     TargetUnavailable,
@@ -34,9 +34,6 @@ from streamops.redrive.replay import (
 )
 
 STREAM = "arn:aws:dynamodb:us-east-1:111111111111:table/t/stream/2026-01-01T00:00:00.000"
-routes = function_module("routes")
-records_module = function_module("records")
-settings_module = function_module("settings")
 
 
 def recovered(
@@ -219,49 +216,6 @@ def test_the_batch_size_must_be_positive() -> None:
 
 
 # --------------------------------------------------------------------------- targets
-
-
-def local_handler(route: Callable[[Any, Any], None]) -> LocalHandler:
-    router = routes.seed_router()
-    router.add(routes.ANY, routes.ANY, route)
-    return LocalHandler(settings_module.Settings(function_name="fn"), router)
-
-
-def test_the_local_handler_reports_failures_quarantines_and_their_reasons() -> None:
-    def route(change: Any, inv: Any) -> None:
-        if change.pk == "USER#poison":
-            raise records_module.PoisonRecordError("never valid")
-        if change.pk == "USER#down":
-            raise ConnectionError("downstream is down")
-
-    handler = local_handler(route)
-    batch = [recovered(1, "USER#poison"), recovered(2, "USER#ok"), recovered(3, "USER#down")]
-    result = handler.invoke([item.record for item in batch])
-    assert result.error is None
-    assert result.failed == ["3"]
-    assert result.requarantined == {"1": "never valid"}
-    assert "downstream is down" in result.reasons["3"]
-
-
-def test_the_local_handler_sends_nothing_and_logs_nothing_to_the_console(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    def route(change: Any, inv: Any) -> None:
-        raise records_module.PoisonRecordError("never valid")
-
-    result = local_handler(route).invoke([recovered(1).record])
-    assert result.requarantined == {"1": "never valid"}
-    captured = capsys.readouterr()
-    assert captured.out == "" and captured.err == ""
-
-
-def test_a_record_without_a_sequence_number_is_matched_by_its_quarantine_id() -> None:
-    record = recovered(5, source=SOURCE_QUARANTINE)
-    del record.record["dynamodb"]["SequenceNumber"]
-    record.sequence_number = None
-    outcomes = Replay(local_handler(lambda change, inv: None), 10).run([record])
-    assert outcomes[record.key].status == POISON
-    assert "SequenceNumber" in outcomes[record.key].detail
 
 
 def lambda_stub(function: str = "fn") -> tuple[DeployedFunction, Stubber]:
