@@ -97,8 +97,10 @@ def _run(
 ) -> filter_tester.Outcome:
     if stack is None and pattern is None:
         raise BadInput("give --stack NAME (its configured patterns) or --pattern JSON")
-    if (record is None) == (item is None):
-        raise BadInput("give either a RECORD (file or -) or --item, not both")
+    if record is None and item is None:
+        raise BadInput("give a RECORD (file or -) or --item (DynamoDB JSON or @file)")
+    if record is not None and item is not None:
+        raise BadInput("give a RECORD (file or -) or --item, not both")
     configured = filter_tester.stack_patterns(stack) if stack else None
     view = view_type or (configured.view_type if configured else filter_tester.DEFAULT_VIEW)
     if pattern:

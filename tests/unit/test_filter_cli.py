@@ -117,7 +117,9 @@ def test_a_stack_without_patterns_delivers_every_record() -> None:
         ),
         (["--pattern", "{not json", "--item", order("paid")], "--pattern is not JSON"),
         (["--item", order("paid")], "give --stack NAME"),
-        (["--pattern", INSERTS_ONLY], "give either a RECORD"),
+        # Neither a record nor an item: say what to give (it said "..., not both").
+        (["--pattern", INSERTS_ONLY], "give a RECORD (file or -) or --item"),
+        (["--pattern", INSERTS_ONLY, "-", "--item", order("paid")], "not both"),
         (
             ["--pattern", INSERTS_ONLY, "--item", order("paid"), "--event-name", "MODIFY"],
             "a MODIFY needs --old-item",
