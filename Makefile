@@ -66,7 +66,7 @@ format: install ## apply ruff fixes and formatting
 	$(RUN) ruff format .
 
 docs: install ## regenerate the README's configuration reference from components/config/
-	$(RUN) python -m streamops.config_reference
+	$(RUN) python -m streamops.generators.config_reference
 
 bench: install ## benchmark the stream processor vs Powertools' BatchProcessor (results in build/bench/; RECORD=1: bench/results.json)
 	$(RUN) streamops bench $(if $(RECORD),--record) $(ARGS)
@@ -97,4 +97,4 @@ graph-golden: install ## regenerate the dev/prod resource-graph golden files (on
 	$(RUN) python -m tests.support.graph --write
 
 package-schema: install ## regenerate components/pipeline_args.py (from components/config/) and docs/package-schema.json
-	$(RUN) python -m streamops.package_schema --write
+	$(RUN) python -m streamops.generators.package_schema --write

@@ -2,7 +2,7 @@
 """StreamPipeline's inputs: one TypedDict per stack configuration section.
 
 GENERATED from components/config/ by `make package-schema`: do not edit by hand
-(streamops/package_schema.py writes it; a unit test fails while it is stale).
+(streamops/generators/package_schema.py writes it; a unit test fails while it is stale).
 
 The keys are the stack file's own camelCase names, so a program's inputs and a
 Pulumi.<stack>.yaml section are one document, checked by the same code

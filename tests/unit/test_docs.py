@@ -1,7 +1,7 @@
 """The README's configuration reference is generated from components/config/: it must
 match the code (run `make docs` after changing a key)."""
 
-from streamops.config_reference import README, current_block, render
+from streamops.generators.config_reference import README, current_block, render
 
 
 def test_readme_configuration_reference_matches_the_code():

@@ -4,7 +4,7 @@ under mocks, one validation path with the stack files, and the examples.
 No Pulumi CLI here: what `pulumi package add` does with the schema (SDK generation) is not
 exercised; everything up to the schema the plugin serves, and the component it constructs,
 is. Regenerate after a config key change: `make package-schema` (see
-streamops/package_schema.py).
+streamops/generators/package_schema.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from components.config import OTHER_TOP_LEVEL_KEYS, PROJECT, REQUIRED, SECTIONS,
 from components.package import PACKAGE_NAME, component_provider, inferred_schema, package_version
 from components.pipeline import TYPE, StreamPipeline
 from components.pipeline_inputs import PipelineInputError
-from streamops import package_schema
+from streamops.generators import package_schema
 from streamops.program import ROOT, ProgramRun, RecordingMonitor, load_stack_config, run_program
 from tests.support.fake_aws import ACCOUNT, REGION, FakeAws
 from tests.support.graph import golden_path, graph_of

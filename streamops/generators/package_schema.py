@@ -7,7 +7,7 @@ becomes one field of the section's TypedDict, its description built from the key
 `doc`, allowed values and default (as the README's configuration reference is), so the
 schema other languages see documents exactly what components/config enforces.
 
-    make package-schema   # = python -m streamops.package_schema --write
+    make package-schema   # = python -m streamops.generators.package_schema --write
 
 rewrites components/pipeline_args.py and docs/package-schema.json (the schema Pulumi's
 analyzer infers, in-process); tests/unit/test_package.py fails while either is stale.
@@ -30,9 +30,9 @@ from components.config import (
     TAG_VALUE_MAX,
     Key,
 )
-from streamops.config_reference import _allowed, _default
+from streamops.generators.config_reference import _allowed, _default
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARGS_MODULE = ROOT / "components" / "pipeline_args.py"
 SCHEMA_GOLDEN = ROOT / "docs" / "package-schema.json"
 REGENERATE = "make package-schema"
@@ -115,7 +115,7 @@ def render() -> str:
         '"""StreamPipeline\'s inputs: one TypedDict per stack configuration section.',
         "",
         f"GENERATED from components/config/ by `{REGENERATE}`: do not edit by hand",
-        "(streamops/package_schema.py writes it; a unit test fails while it is stale).",
+        "(streamops/generators/package_schema.py writes it; a unit test fails while it is stale).",
         "",
         "The keys are the stack file's own camelCase names, so a program's inputs and a",
         "Pulumi.<stack>.yaml section are one document, checked by the same code",
@@ -159,12 +159,14 @@ def main(argv: list[str]) -> int:
         ARGS_MODULE.write_text(render())
         print(f"wrote {ARGS_MODULE.relative_to(ROOT)}")
         # A fresh interpreter imports the module just written (this one holds the old one).
-        return subprocess.call([sys.executable, "-m", "streamops.package_schema", "--schema"])
+        return subprocess.call(
+            [sys.executable, "-m", "streamops.generators.package_schema", "--schema"]
+        )
     if argv == ["--schema"]:
         SCHEMA_GOLDEN.write_text(render_schema())
         print(f"wrote {SCHEMA_GOLDEN.relative_to(ROOT)}")
         return 0
-    print("usage: python -m streamops.package_schema --write", file=sys.stderr)
+    print("usage: python -m streamops.generators.package_schema --write", file=sys.stderr)
     return 2
 
 
