@@ -1,5 +1,6 @@
-"""Local stream runner: reads a table's DynamoDB stream and invokes the function in-process
-with the semantics of the Lambda event source mapping (ESM) the stack deploys.
+"""Local stream runner: reads a table's DynamoDB stream and invokes the function (in its
+execution environments, see lambda_local.function) with the semantics of the Lambda event
+source mapping (ESM) the stack deploys.
 
 Why: there is no AWS account here, and the emulator does not run event source mappings.
 The runner is that mapping, for `make local` and for tests that prove records are never
@@ -52,29 +53,49 @@ Nothing is lost silently: every record read is checkpointed after a successful
 invocation (the function may have quarantined it itself), or pointed to by an on-failure
 message, or dropped by a filter pattern, or is still pending; the summary counts each.
 
-Known differences from AWS (see docs/local.md): shards are served round-robin by one
-thread (AWS polls them concurrently, and `parallelizationFactor` > 1 runs several batches
-of one shard at once, still in order per item); retries are immediate (no backoff); a
-timed-out handler is detected when it returns instead of being stopped.
+Concurrency. Shards are polled in rounds: each readable shard contributes at most one
+batch per round, and the round's batches are invoked at the same time, each in an
+execution environment of its own (the function's pool bounds how many run at once:
+shards x parallelizationFactor, capped by reserved concurrency). Results are judged in
+shard order, so observers and the summary see the same sequence on every run.
+
+Known differences from AWS (see docs/local.md): `parallelizationFactor` > 1 sizes the pool
+but does not run several batches of ONE shard at once (AWS does, still in order per item);
+a round waits for its slowest invocation before the next round starts (AWS polls each
+shard on its own); retries are immediate (no backoff).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from components.config import UNBOUNDED, TriggerConfig
 from streamops.lambda_local.event_filter import RecordFilter
-from streamops.lambda_local.function import ERROR, SUCCESS, TIMEOUT, Function, InvocationResult
+from streamops.lambda_local.function import Function, InvocationResult
 from streamops.lambda_local.on_failure import (
     RECORD_AGE_EXCEEDED,
     RETRY_ATTEMPTS_EXHAUSTED,
     FailureDestination,
     ResponseContext,
     on_failure_message,
+)
+from streamops.lambda_local.runner_state import (
+    OUTCOME_ERROR,
+    OUTCOME_INVALID,
+    OUTCOME_PARTIAL,
+    OUTCOME_SUCCESS,
+    OUTCOME_TIMEOUT,
+    Batch,
+    BatchDiscarded,
+    BatchInvoked,
+    RunnerEvent,
+    RunnerTimeout,
+    ShardState,
+    Summary,
+    judge,
 )
 from streamops.stream_event import (
     MAX_PAYLOAD_BYTES,
@@ -85,6 +106,21 @@ from streamops.stream_event import (
     stream_event,
 )
 
+__all__ = [  # the runner's vocabulary, importable from here as before the split
+    "OUTCOME_ERROR",
+    "OUTCOME_INVALID",
+    "OUTCOME_PARTIAL",
+    "OUTCOME_SUCCESS",
+    "OUTCOME_TIMEOUT",
+    "Batch",
+    "BatchDiscarded",
+    "BatchInvoked",
+    "RunnerEvent",
+    "RunnerTimeout",
+    "StreamRunner",
+    "Summary",
+]
+
 # DynamoDB Streams GetRecords returns at most 1000 records per call.
 MAX_RECORDS_PER_READ = 1000
 # Lambda polls each shard about four times a second.
@@ -92,124 +128,9 @@ POLL_INTERVAL_SECONDS = 0.25
 # How often the shard list is read again (new shards appear as the table splits).
 SHARD_REFRESH_SECONDS = 30.0
 
-# Outcomes of one invocation, as the mapping sees it.
-OUTCOME_SUCCESS = "success"
-OUTCOME_PARTIAL = "partial"  # valid batchItemFailures
-OUTCOME_ERROR = "error"  # the handler raised
-OUTCOME_TIMEOUT = "timeout"
-OUTCOME_INVALID = "invalid-response"  # batchItemFailures the mapping cannot use
-
-
-class RunnerTimeout(RuntimeError):
-    """The stream was not drained within the time allowed."""
-
-    def __init__(self, message: str, summary: Summary):
-        super().__init__(message)
-        self.summary = summary
-
-
-@dataclass
-class Batch:
-    """Records of one shard delivered together, and what happened to them so far."""
-
-    records: list[dict[str, Any]]
-    retries: int = 0  # failed attempts counted against retryAttempts
-    invocations: int = 0  # invocations of exactly these records
-    last_request_id: str | None = None
-    last_response: ResponseContext = field(default_factory=ResponseContext)
-
-    def sequence_numbers(self) -> list[str]:
-        return [sequence_number(record) for record in self.records]
-
-
-@dataclass
-class BatchInvoked:
-    """Observer event: one invocation and how the mapping judged it."""
-
-    shard_id: str
-    sequence_numbers: list[str]
-    result: InvocationResult
-    outcome: str
-    failed_at: int | None  # index of the lowest reported failure (OUTCOME_PARTIAL)
-
-
-@dataclass
-class BatchDiscarded:
-    """Observer event: records given up on; `message` went to the failure destination."""
-
-    shard_id: str
-    sequence_numbers: list[str]
-    condition: str
-    message: dict[str, Any]
-
-
-RunnerEvent = BatchInvoked | BatchDiscarded
-
-
-@dataclass
-class Summary:
-    records_read: int = 0
-    records_by_event: Counter[str] = field(default_factory=Counter)
-    records_filtered: int = 0
-    records_succeeded: int = 0  # checkpointed after a successful (or partial) invocation
-    records_sent_to_destination: int = 0  # pointed to by on-failure messages
-    records_pending: int = 0  # read, not yet settled (0 once drained)
-    records_redelivered: int = 0  # deliveries of records delivered before
-    invocations: int = 0
-    outcomes: Counter[str] = field(default_factory=Counter)
-    retries: int = 0  # redeliveries counted against retryAttempts
-    bisections: int = 0
-    failure_messages: Counter[str] = field(default_factory=Counter)  # by condition
-    handler_metrics: dict[str, float] = field(default_factory=dict)  # summed EMF values
-    cold_starts: int = 0  # invocations that started a new execution environment
-    init_durations_ms: list[float] = field(default_factory=list)  # their INIT phases
-    iterator_age_ms: int = 0  # last invocation's; 0 once drained
-    max_iterator_age_ms: int = 0
-    drained: bool = False
-    enabled: bool = True
-
-    @property
-    def destination_batches(self) -> int:
-        return sum(self.failure_messages.values())
-
-    @property
-    def quarantined(self) -> int:
-        """Records the function itself sent to the destination (its EMF metric)."""
-        return int(self.handler_metrics.get("RecordsQuarantined", 0))
-
-    @property
-    def unaccounted(self) -> int:
-        """Records read but in no other count: must be 0."""
-        return (
-            self.records_read
-            - self.records_filtered
-            - self.records_succeeded
-            - self.records_sent_to_destination
-            - self.records_pending
-        )
-
-
-@dataclass
-class _Shard:
-    shard_id: str
-    parent_id: str | None
-    iterator_type: str
-    iterator: str | None = None
-    end_reached: bool = False  # GetRecords returned no next iterator: closed and read
-    idle: bool = False  # the last read returned nothing new
-    finished: bool = False
-    buffer: list[dict[str, Any]] = field(default_factory=list)  # read, not yet batched
-    pending: deque[Batch] = field(default_factory=deque)  # to (re)deliver, in order
-    last_read: str | None = None  # sequence number of the last record read
-    delivered_up_to: int = -1  # highest sequence number delivered so far
-    window_start: float = 0.0
-
-    def settled(self) -> bool:
-        return not self.buffer and not self.pending and (self.finished or self.idle)
-
 
 class StreamRunner:
-    """The event source mapping for one stream and one function, run in this process."""
+    """The event source mapping for one stream and one function."""
 
     def __init__(
         self,
@@ -231,13 +152,18 @@ class StreamRunner:
         self.poll_interval = poll_interval
         self.filter = RecordFilter(trigger.filter_patterns)
         self.region = function.region
-        self._shards: dict[str, _Shard] = {}
+        self._shards: dict[str, ShardState] = {}
         self._last_refresh: float | None = None
         self._finished_at_refresh = 0
         self._summary = Summary(enabled=trigger.enabled)
+        self._executor: ThreadPoolExecutor | None = None  # started at the first concurrent round
 
     def close(self) -> None:
-        """End the function's execution environments (processes), if it has any."""
+        """End the function's execution environments (processes), if it has any, and the
+        threads invoking shards concurrently."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         close = getattr(self.function, "close", None)
         if close is not None:
             close()
@@ -280,13 +206,35 @@ class StreamRunner:
         return self.summary()
 
     def step(self) -> bool:
-        """One round: each readable shard delivers at most one batch. True if anything
-        happened (records read or a batch delivered)."""
+        """One round: each readable shard delivers at most one batch; the round's batches
+        are invoked at the same time (one execution environment each, as many at once as
+        the function's pool allows), then judged in shard order. True if anything happened
+        (records read or a batch delivered)."""
         self._refresh_shards()
         progressed = False
+        deliveries: list[tuple[ShardState, Batch]] = []
         for shard in self._readable_shards():
-            progressed = self._step_shard(shard) or progressed
+            batch, read = self._next_delivery(shard)
+            progressed = progressed or batch is not None or read > 0
+            if batch is not None and self._ready(shard, batch):
+                deliveries.append((shard, batch))
+        results = self._invoke_all([batch for _, batch in deliveries])
+        for (shard, batch), result in zip(deliveries, results, strict=True):
+            self._settle(shard, batch, result)
         return progressed
+
+    def _invoke_all(self, batches: list[Batch]) -> list[InvocationResult]:
+        """Invoke each batch; concurrently when there are several (AWS polls and invokes
+        the shards of a stream concurrently). Each result stays with its batch."""
+        if len(batches) <= 1:
+            return [self.function.invoke(stream_event(batch.records)) for batch in batches]
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(thread_name_prefix="shard")
+        futures = [
+            self._executor.submit(self.function.invoke, stream_event(batch.records))
+            for batch in batches
+        ]
+        return [future.result() for future in futures]
 
     def drained(self) -> bool:
         self._refresh_shards()
@@ -322,7 +270,7 @@ class StreamRunner:
             shard_id = description["ShardId"]
             if shard_id in self._shards:
                 continue
-            self._shards[shard_id] = _Shard(
+            self._shards[shard_id] = ShardState(
                 shard_id=shard_id,
                 parent_id=description.get("ParentShardId"),
                 iterator_type=self.trigger.starting_position if first else "TRIM_HORIZON",
@@ -340,7 +288,7 @@ class StreamRunner:
                 return shards
             request["ExclusiveStartShardId"] = last
 
-    def _readable_shards(self) -> list[_Shard]:
+    def _readable_shards(self) -> list[ShardState]:
         """Shards whose parent is read to its end (or is gone from the stream)."""
         return [
             shard
@@ -353,21 +301,22 @@ class StreamRunner:
             )
         ]
 
-    def _step_shard(self, shard: _Shard) -> bool:
+    def _next_delivery(self, shard: ShardState) -> tuple[Batch | None, int]:
+        """The shard's next batch to deliver (a pending one - retry, split or the rest
+        after a partial failure - first, else a new one from what is read) and how many
+        records were read for it."""
         if shard.pending:
-            self._deliver(shard, shard.pending.popleft())
-            return True
+            return shard.pending.popleft(), 0
         read = self._read(shard)
         records = self._next_batch(shard)
         if records:
-            self._deliver(shard, Batch(records))
-            return True
+            return Batch(records), read
         if shard.end_reached and not shard.buffer:
             shard.finished = True
-        return read > 0
+        return None, read
 
     # ------------------------------------------------------------------ reading
-    def _read(self, shard: _Shard) -> int:
+    def _read(self, shard: ShardState) -> int:
         """Read until a batch is full or the shard has nothing more right now."""
         total = 0
         while not shard.end_reached and len(shard.buffer) < self.trigger.batch_size:
@@ -393,7 +342,7 @@ class StreamRunner:
         shard.idle = total == 0
         return total
 
-    def _iterator(self, shard: _Shard) -> str:
+    def _iterator(self, shard: ShardState) -> str:
         request: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard.shard_id}
         if shard.last_read is None:
             request["ShardIteratorType"] = shard.iterator_type
@@ -402,7 +351,7 @@ class StreamRunner:
             request["SequenceNumber"] = shard.last_read
         return str(self.streams.get_shard_iterator(**request)["ShardIterator"])
 
-    def _take_in(self, shard: _Shard, raw: dict[str, Any]) -> None:
+    def _take_in(self, shard: ShardState, raw: dict[str, Any]) -> None:
         record = lambda_record(raw, self.stream_arn, self.region)
         shard.last_read = sequence_number(record)
         summary = self._summary
@@ -413,7 +362,7 @@ class StreamRunner:
         else:
             summary.records_filtered += 1
 
-    def _next_batch(self, shard: _Shard) -> list[dict[str, Any]]:
+    def _next_batch(self, shard: ShardState) -> list[dict[str, Any]]:
         """The next batch from the buffer, or [] while the batching window is open."""
         if not shard.buffer:
             return []
@@ -434,12 +383,14 @@ class StreamRunner:
         return records
 
     # ------------------------------------------------------------------ delivering
-    def _deliver(self, shard: _Shard, batch: Batch) -> None:
+    def _ready(self, shard: ShardState, batch: Batch) -> bool:
+        """Before a delivery: a batch whose oldest record is past maxRecordAgeSeconds is
+        discarded (False); else the delivery is counted and the batch is to be invoked."""
         max_age = self.trigger.max_record_age_seconds
         oldest = creation_time(batch.records[0])
         if max_age != UNBOUNDED and oldest is not None and self.clock.now() - oldest > max_age:
             self._discard(shard, batch, RECORD_AGE_EXCEEDED)
-            return
+            return False
         summary = self._summary
         numbers = batch.sequence_numbers()
         summary.records_redelivered += sum(
@@ -451,8 +402,12 @@ class StreamRunner:
             age_ms = max(0, int((self.clock.now() - newest) * 1000))
             summary.iterator_age_ms = age_ms
             summary.max_iterator_age_ms = max(summary.max_iterator_age_ms, age_ms)
+        return True
 
-        result = self.function.invoke(stream_event(batch.records))
+    def _settle(self, shard: ShardState, batch: Batch, result: InvocationResult) -> None:
+        """After an invocation: judge it, then checkpoint, redeliver, split or discard."""
+        summary = self._summary
+        numbers = batch.sequence_numbers()
         shard.window_start = self.clock.now()
         batch.invocations += 1
         batch.last_request_id = result.request_id
@@ -463,7 +418,7 @@ class StreamRunner:
                 summary.init_durations_ms.append(result.init_duration_ms)
         for name, value in result.metrics.items():
             summary.handler_metrics[name] = summary.handler_metrics.get(name, 0) + value
-        outcome, failed_at = self._judge(result, numbers)
+        outcome, failed_at = judge(result, numbers, self.report_batch_item_failures)
         summary.outcomes[outcome] += 1
         batch.last_response = (
             ResponseContext.unhandled()
@@ -480,30 +435,7 @@ class StreamRunner:
         else:
             self._failed(shard, batch, splittable=outcome != OUTCOME_PARTIAL)
 
-    def _judge(self, result: InvocationResult, numbers: list[str]) -> tuple[str, int | None]:
-        if result.status == TIMEOUT:
-            return OUTCOME_TIMEOUT, None
-        if result.status == ERROR:
-            return OUTCOME_ERROR, None
-        assert result.status == SUCCESS
-        if not self.report_batch_item_failures:
-            return OUTCOME_SUCCESS, None
-        response = result.response
-        failures = response.get("batchItemFailures") if isinstance(response, dict) else None
-        if not failures:  # null, empty list, absent key, or no response at all
-            return OUTCOME_SUCCESS, None
-        if not isinstance(failures, list):
-            return OUTCOME_INVALID, None
-        positions = {number: index for index, number in enumerate(numbers)}
-        indexes = []
-        for failure in failures:
-            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-            if not isinstance(identifier, str) or identifier not in positions:
-                return OUTCOME_INVALID, None
-            indexes.append(positions[identifier])
-        return OUTCOME_PARTIAL, min(indexes)
-
-    def _failed(self, shard: _Shard, batch: Batch, *, splittable: bool) -> None:
+    def _failed(self, shard: ShardState, batch: Batch, *, splittable: bool) -> None:
         summary = self._summary
         if splittable and self.trigger.bisect_on_error and len(batch.records) > 1:
             half = (len(batch.records) + 1) // 2
@@ -519,7 +451,7 @@ class StreamRunner:
         summary.retries += 1
         shard.pending.appendleft(batch)
 
-    def _discard(self, shard: _Shard, batch: Batch, condition: str) -> None:
+    def _discard(self, shard: ShardState, batch: Batch, condition: str) -> None:
         message = on_failure_message(
             condition=condition,
             request_id=batch.last_request_id or str(uuid.uuid4()),
