@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # name -> script under bench/; each accepts --record. Add a benchmark here.
 BENCHMARKS = {
     "handler": "bench_handler.py",
+    "cold-start": "bench_cold_start.py",
 }
 NAMES = ", ".join(BENCHMARKS)
 
