@@ -45,6 +45,9 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from awslambdaric import bootstrap
+from awslambdaric.lambda_runtime_log_utils import JsonFormatter
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = ROOT / "functions" / "stream_processor"
 # The committed measurement (read by streamops/planner/measure.py), rewritten only with
@@ -144,23 +147,6 @@ def generate_event(records: int = 10_000, seed: int = 20250811) -> dict[str, Any
 log = logging.getLogger(LOGGER_NAME)
 
 
-class LambdaLikeJsonFormatter(logging.Formatter):
-    """What Lambda's JSON log format does per line: a dict with timestamp, level, message,
-    logger and request id, encoded as JSON."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(
-            {
-                "timestamp": record.created,
-                "level": record.levelname,
-                "message": record.getMessage(),
-                "logger": record.name,
-                "requestId": "8f5e2a4c-bench",
-            },
-            ensure_ascii=False,
-        )
-
-
 class NullSink(io.TextIOBase):
     def write(self, text: str) -> int:
         return len(text)
@@ -171,7 +157,11 @@ def configure_logging(level: int) -> None:
     for existing in list(root.handlers):
         root.removeHandler(existing)
     sink = logging.StreamHandler(NullSink())
-    sink.setFormatter(LambdaLikeJsonFormatter())
+    # The Python runtime's own formatter and filter (awslambdaric, JSON log format), as in
+    # Lambda: the filter adds the invocation's request id, the formatter writes the line.
+    bootstrap._GLOBAL_AWS_REQUEST_ID = "8f5e2a4c-bench"
+    sink.setFormatter(JsonFormatter())
+    sink.addFilter(bootstrap.LambdaLoggerFilter())
     root.addHandler(sink)
     root.setLevel(level)
     log.setLevel(logging.NOTSET)
