@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from awslambdaric.lambda_context import LambdaContext
+
 REPO = Path(__file__).resolve().parents[3]
 FUNCTION_DIR = REPO / "functions" / "stream_processor"
 
@@ -67,10 +69,13 @@ def stream_record(
     return record
 
 
-class FakeContext:
-    """The Lambda context's clock, frozen at ``remaining_ms``."""
+class FakeContext(LambdaContext):  # type: ignore[misc]
+    """The runtime's own context object (awslambdaric's LambdaContext), its clock frozen at
+    ``remaining_ms``: the budget tests need exact values on either side of a boundary,
+    which a deadline in wall-clock time cannot give."""
 
     def __init__(self, remaining_ms: int) -> None:
+        super().__init__("8f5e2a4c-unit", None, None, 0, "arn:aws:lambda:::function:unit")
         self.remaining_ms = remaining_ms
 
     def get_remaining_time_in_millis(self) -> int:
