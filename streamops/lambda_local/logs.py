@@ -18,6 +18,7 @@ import json
 import logging
 import secrets
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
@@ -107,19 +108,25 @@ class LogSink(Protocol):
 
 
 class PrintSink:
-    """Writes lines to a text stream: readable text (default) or the raw JSON lines."""
+    """Writes lines to a text stream: readable text (default) or the raw JSON lines.
+
+    Shards are invoked concurrently, so two invocations can end at once: each one's lines
+    are written together (in Lambda each environment has a log stream of its own; here
+    they share the terminal)."""
 
     def __init__(self, stream: TextIO | None = None, raw: bool = False, indent: str = "  "):
         self.stream, self.raw, self.indent = stream, raw, indent
+        self._lock = threading.Lock()
 
     def write(self, lines: list[LogLine]) -> None:
         out = self.stream or sys.stdout
-        for line in lines:
-            text = line.message if self.raw else readable(line)
-            # An entry may hold several lines (the function writes one entry per record).
-            continuation = "\n" + self.indent + " " * (0 if self.raw else LEVEL_WIDTH + 1)
-            out.write(self.indent + text.replace("\n", continuation) + "\n")
-        out.flush()
+        continuation = "\n" + self.indent + " " * (0 if self.raw else LEVEL_WIDTH + 1)
+        with self._lock:
+            for line in lines:
+                text = line.message if self.raw else readable(line)
+                # An entry may hold several lines (the function writes one per record).
+                out.write(self.indent + text.replace("\n", continuation) + "\n")
+            out.flush()
 
 
 def log_stream_name(seconds: float) -> str:
