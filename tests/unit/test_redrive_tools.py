@@ -16,9 +16,10 @@ from typer.testing import CliRunner
 
 from streamops.cli import redrive as redrive_cli
 from streamops.progress import Bar
+from streamops.redrive import report
 from streamops.redrive import session as redrive
 from streamops.redrive.archive import write_jsonl
-from streamops.redrive.failure_queue import FailureQueue, QueueError
+from streamops.redrive.failure_queue import DEFAULT_WAIT_SECONDS, FailureQueue, QueueError
 
 URL = "https://sqs.us-east-1.amazonaws.com/111111111111/failures"
 
@@ -243,13 +244,13 @@ def test_options_map_onto_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
             max_messages=5,
             queue_url=URL,
             yes=True,
-            wait_seconds=redrive.DEFAULT_WAIT_SECONDS,
+            wait_seconds=DEFAULT_WAIT_SECONDS,
         )
     ]
 
 
 def test_the_cli_waits_as_long_as_the_queue_reader_by_default() -> None:
-    assert redrive_cli.DEFAULT_WAIT_SECONDS == redrive.DEFAULT_WAIT_SECONDS
+    assert redrive_cli.DEFAULT_WAIT_SECONDS == DEFAULT_WAIT_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -257,7 +258,7 @@ def test_the_cli_waits_as_long_as_the_queue_reader_by_default() -> None:
     [(5, "0m 05s"), (3599, "59m 59s"), (3600, "1h 00m"), (86399, "23h 59m"), (90000, "1d 1h")],
 )
 def test_durations_read_at_a_glance(seconds: int, shown: str) -> None:
-    assert redrive.duration(seconds) == shown
+    assert report.duration(seconds) == shown
 
 
 def test_the_progress_bar_prints_tenths_when_not_on_a_terminal(
