@@ -105,6 +105,11 @@ class RuntimeApi:
 def _handler_class(api: RuntimeApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # the runtime client keeps its connection open
+        # A reply is written as headers then body; with Nagle's algorithm on, the body
+        # waits for the client's delayed ACK of the headers (about 40 ms on Linux) once the
+        # kept-alive connection leaves quick-ACK mode: two such waits per warm invocation
+        # (the 202 to /response and the next event).
+        disable_nagle_algorithm = True
 
         def handle(self) -> None:
             try:
