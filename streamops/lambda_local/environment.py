@@ -15,9 +15,10 @@ the platform records are the log pipeline's job (``log_pipeline``, ``function``)
 
 Out of memory: Lambda's environment cannot use more than the function's memory size; past
 it the runtime is killed (``Runtime.OutOfMemory``, the environment is replaced). Here a
-watchdog reads the process's peak resident memory (VmHWM) at every wake-up of the wait
-loop, at least every ``MEMORY_POLL_SECONDS`` while INIT or an invocation runs, and once
-more when the outcome arrives; past the limit it kills the process. The peak, not the
+watchdog reads the process's peak resident memory (VmHWM) every ``MEMORY_POLL_SECONDS``
+while INIT or an invocation runs, and once more when the outcome arrives (so a warm
+invocation shorter than a tick costs one read of /proc); past the limit it kills the
+process. The peak, not the
 current size, is read so a burst allocated and freed between two polls is still caught.
 What a poll cannot do: stop the burst itself (the host's memory is what bounds it), or undo
 what the handler did between the moment Lambda would have killed it and the next poll.
@@ -241,21 +242,25 @@ class ExecutionEnvironment:
         """Read the environment's output until an outcome ``wanted`` accepts arrives, the
         process ends, or the time is up; then drain what is already written."""
         deadline = time.monotonic() + timeout_s
+        next_poll = time.monotonic() + MEMORY_POLL_SECONDS
         found: Outcome | None = None
         while found is None:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 break
             if self.memory_mb is not None:
-                left = min(left, MEMORY_POLL_SECONDS)
+                if now >= next_poll:  # the watchdog's tick (the caller reads at the outcome)
+                    next_poll = now + MEMORY_POLL_SECONDS
+                    if self._past_memory():
+                        break  # killed, as Lambda kills a runtime past its memory
+                left = min(left, next_poll - now)
             ready, _, _ = select.select([self.api.wake_fd, *self._open_outputs()], [], [], left)
             if self.api.wake_fd in ready:
                 outcome = self.api.take_outcome()
                 if outcome is not None and wanted(outcome):
                     found = outcome
             self._read(ready)
-            if self._past_memory():
-                break  # killed by the watchdog, as Lambda kills a runtime past its memory
             if not self._open_outputs() and self.process.poll() is not None:
                 break  # output closed and the process is gone: it crashed or exited
         self._drain()
