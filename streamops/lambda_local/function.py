@@ -263,7 +263,8 @@ class ProcessFunction:
             max_memory_mb=run.max_memory_mb,
             init_ms=run.init_ms,
             status=status,
-            error_type=run.error_type if status != SUCCESS else None,
+            # The Status object has an errorType "if the status is either failure or error".
+            error_type=run.error_type if status == ERROR else None,
         )
         lines = [
             *(line for line in records if self._system_kept(line.message)),
