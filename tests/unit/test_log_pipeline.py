@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -77,7 +78,7 @@ def test_pythons_level_names_are_read_as_lambdas() -> None:
 # AWS's example events for the records the pipeline writes (developer guide, "Lambda
 # Telemetry API Event schema reference"), word for word; aws-facts.md, "System log level
 # of each platform record, as read".
-TELEMETRY_EXAMPLES = {
+TELEMETRY_EXAMPLES: dict[str, dict[str, Any]] = {
     "platform.initStart": {
         "time": "2022-10-12T00:00:15.064Z",
         "type": "platform.initStart",
@@ -101,7 +102,9 @@ TELEMETRY_EXAMPLES = {
             "tracing": {
                 "spanId": "54565fb41ac79632",
                 "type": "X-Amzn-Trace-Id",
-                "value": "Root=1-62e900b2-710d76f009d6e7785905449a;Parent=0efbd19962d95b05;Sampled=1",
+                "value": (
+                    "Root=1-62e900b2-710d76f009d6e7785905449a;Parent=0efbd19962d95b05;Sampled=1"
+                ),
             },
         },
     },
@@ -130,8 +133,9 @@ SENT_AT = {"DEBUG": True, "INFO": True, "WARN": False}
 def test_the_documented_records_are_sent_at_debug_and_info_not_at_warn(
     kind: str, system_level: str
 ) -> None:
-    assert passes_system_level(TELEMETRY_EXAMPLES[kind]["type"], system_level) is (
-        SENT_AT[system_level]
+    assert (
+        passes_system_level(TELEMETRY_EXAMPLES[kind]["type"], system_level)
+        is (SENT_AT[system_level])
     )
 
 
@@ -165,7 +169,7 @@ REPORT_METRICS_REQUIRED = {"billedDurationMs", "durationMs", "maxMemoryUsedMB", 
 REPORT_METRICS_OPTIONAL = {"initDurationMs", "restoreDurationMs"}
 
 
-def our_records() -> dict[str, dict[str, object]]:
+def our_records() -> dict[str, dict[str, Any]]:
     config = function_config()
     report = platform_report(
         "6d68ca91-49c9-448d-89b8-7ca3e6dc66aa", duration_ms=693.9234, billed_ms=1092,
@@ -191,7 +195,7 @@ def test_our_records_have_the_shape_of_the_documented_examples(kind: str) -> Non
     for record in (ours["record"], example["record"]):
         assert isinstance(record, dict)
         assert set(record) <= allowed
-    assert required <= set(ours["record"])  # type: ignore[arg-type]
+    assert required <= set(ours["record"])
 
 
 def test_our_report_metrics_are_the_documented_ones() -> None:
@@ -199,8 +203,10 @@ def test_our_report_metrics_are_the_documented_ones() -> None:
     example = TELEMETRY_EXAMPLES["platform.report"]["record"]
     assert isinstance(report, dict) and isinstance(example, dict)
     for metrics in (report["metrics"], example["metrics"]):
-        assert REPORT_METRICS_REQUIRED <= set(metrics) <= (
-            REPORT_METRICS_REQUIRED | REPORT_METRICS_OPTIONAL
+        assert (
+            REPORT_METRICS_REQUIRED
+            <= set(metrics)
+            <= (REPORT_METRICS_REQUIRED | REPORT_METRICS_OPTIONAL)
         )
         for integer in ("billedDurationMs", "maxMemoryUsedMB", "memorySizeMB"):
             assert isinstance(metrics[integer], int)
