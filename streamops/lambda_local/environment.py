@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -200,7 +201,7 @@ class ExecutionEnvironment:
                 run.duration_ms = timeout_s * 1000
             else:
                 run.kind, run.error_type = CRASHED, "Runtime.ExitError"
-                run.error = self._exit_error()
+                run.error = self._exit_error(request_id)
         elif outcome.kind == ERROR:
             run.error = _document(outcome)
             # The runtime's C client sends the type in the body (errorType), not the header.
@@ -226,17 +227,24 @@ class ExecutionEnvironment:
             run.error_type, run.kind = "Sandbox.Timedout", TIMED_OUT
             run.error = {"errorMessage": f"INIT did not finish within {timeout_s:.2f} seconds"}
         else:
-            run.error_type, run.error = "Runtime.ExitError", self._exit_error()
+            run.error_type, run.error = "Runtime.ExitError", self._exit_error(request_id)
         run.max_memory_mb = self._reported_memory_mb()
         self.init_error = run.error
         run.lines = self._take_lines()
         self.close()
         return run
 
-    def _exit_error(self) -> dict[str, object]:
+    def _exit_error(self, request_id: str) -> dict[str, object]:
+        """Lambda's document for a runtime that exited (re:Post "lambda-runtime-error":
+        "RequestId: <id> Error: Runtime exited with error: exit status 129"); a signal is
+        named in lower case, as Lambda's Go init names it ("signal: segmentation fault")."""
         code = self.process.poll()
-        status = f"signal: {-code}" if code is not None and code < 0 else f"exit status {code}"
-        return {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: Error: {status}"}
+        if code is not None and code < 0:
+            status = f"signal: {(signal.strsignal(-code) or str(-code)).lower()}"
+        else:
+            status = f"exit status {code}"
+        message = f"RequestId: {request_id} Error: Runtime exited with error: {status}"
+        return {"errorType": "Runtime.ExitError", "errorMessage": message}
 
     def _wait(self, wanted: Callable[[Outcome], bool], timeout_s: float) -> Outcome | None:
         """Read the environment's output until an outcome ``wanted`` accepts arrives, the

@@ -42,6 +42,9 @@ def lambda_handler(event, context):
         raise ValueError("bad record")
     if action == "exit":
         os._exit(3)
+    if action == "segfault":
+        import signal
+        os.kill(os.getpid(), signal.SIGSEGV)
     if action == "sleep":
         time.sleep(event["seconds"])
     return {
@@ -215,8 +218,26 @@ def test_a_crash_is_a_function_error_and_the_next_invocation_starts_cold(tmp_pat
     assert crashed.status == ERROR
     assert isinstance(crashed.error, FunctionError)
     assert crashed.error.error_type == "Runtime.ExitError"
-    assert "exit status 3" in str(crashed.error)
+    # The document Lambda returns (AWS re:Post knowledge center "lambda-runtime-error"):
+    # {"errorType": "Runtime.ExitError", "errorMessage": "RequestId: <id> Error: Runtime
+    # exited with error: exit status 129"}.
+    assert crashed.error.document == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {crashed.request_id} Error: Runtime exited with error: "
+        "exit status 3",
+    }
     assert after.status == SUCCESS and after.cold and after.environment != crashed.environment
+
+
+def test_a_signal_is_named_as_lambdas_runtime_names_it(tmp_path: Path) -> None:
+    with function(package(tmp_path)) as fn:
+        crashed = fn.invoke({"action": "segfault"})
+    assert crashed.status == ERROR and isinstance(crashed.error, FunctionError)
+    assert crashed.error.error_type == "Runtime.ExitError"
+    assert crashed.error.document["errorMessage"] == (
+        f"RequestId: {crashed.request_id} Error: Runtime exited with error: "
+        "signal: segmentation fault"
+    )
 
 
 def test_an_import_error_is_an_init_error_for_every_invocation(tmp_path: Path) -> None:
