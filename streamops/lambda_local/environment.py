@@ -12,6 +12,19 @@ error document, a timeout, a crash or an INIT failure), the lines it wrote (the 
 log frames on the telemetry file descriptor, as in Lambda, and raw stdout/stderr), the
 INIT and invocation durations and the process's peak memory. Filtering those lines and
 the platform records are the log pipeline's job (``log_pipeline``, ``function``).
+
+Out of memory: Lambda's environment cannot use more than the function's memory size; past
+it the runtime is killed (``Runtime.OutOfMemory``, the environment is replaced). Here a
+watchdog reads the process's peak resident memory (VmHWM) every ``MEMORY_POLL_SECONDS``
+while INIT or an invocation runs, and once more when the outcome arrives (so a warm
+invocation shorter than a tick costs one read of /proc); past the limit it kills the
+process. The peak, not the
+current size, is read so a burst allocated and freed between two polls is still caught.
+What a poll cannot do: stop the burst itself (the host's memory is what bounds it), or undo
+what the handler did between the moment Lambda would have killed it and the next poll.
+No RLIMIT_AS either: it limits address space, not resident memory, and makes an
+allocation raise MemoryError inside the handler (a handled error that keeps the
+environment), where Lambda's limit kills the process.
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -57,6 +71,10 @@ _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 
 # Outcome kinds of one invocation.
 DONE, FAILED, TIMED_OUT, CRASHED, INIT_ERROR = "done", "failed", "timed-out", "crashed", "init"
+OUT_OF_MEMORY = "out-of-memory"
+OUT_OF_MEMORY_ERROR = "Runtime.OutOfMemory"
+# The watchdog's longest sleep between two reads of the peak memory while the process runs.
+MEMORY_POLL_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
@@ -74,7 +92,7 @@ class WrittenLine:
 class Run:
     """What one invocation of the environment produced."""
 
-    kind: str  # DONE | FAILED | TIMED_OUT | CRASHED | INIT_ERROR
+    kind: str  # DONE | FAILED | TIMED_OUT | CRASHED | INIT_ERROR | OUT_OF_MEMORY
     response: bytes = b""
     error: dict[str, object] | None = None  # the runtime's error document
     error_type: str | None = None
@@ -96,8 +114,11 @@ class ExecutionEnvironment:
         environment: Mapping[str, str],
         *,
         python: str = sys.executable,
+        memory_mb: int | None = None,
     ):
         self.task_root, self.handler = task_root, handler
+        self.memory_mb = memory_mb  # None: unbounded
+        self.out_of_memory = False
         self.api = RuntimeApi()
         telemetry_read, telemetry_write = os.pipe()
         variables = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
@@ -151,8 +172,8 @@ class ExecutionEnvironment:
         self.invocations += 1
         if not self.initialized:
             init = self._wait(lambda outcome: outcome.kind in (NEXT_POLLED, INIT_FAILED), timeout_s)
-            if init is None or init.kind != NEXT_POLLED:
-                return self._failed_init(init, timeout_s)
+            if init is None or init.kind != NEXT_POLLED or self._past_memory():
+                return self._failed_init(init, timeout_s, request_id)
             self.initialized = True
             self.init_ms = (time.time() - self.init_started) * 1000
         started = time.time()
@@ -170,13 +191,17 @@ class ExecutionEnvironment:
             started=started,
             duration_ms=duration_ms,
         )
-        if outcome is None:
+        if self._past_memory():
+            # Lambda would have killed it when it went past: whatever it posted is void.
+            run.kind, run.error_type = OUT_OF_MEMORY, OUT_OF_MEMORY_ERROR
+            run.error = _out_of_memory_error(request_id)
+        elif outcome is None:
             if self.alive():
                 run.kind, run.error_type = TIMED_OUT, "Sandbox.Timedout"
                 run.duration_ms = timeout_s * 1000
             else:
                 run.kind, run.error_type = CRASHED, "Runtime.ExitError"
-                run.error = self._exit_error()
+                run.error = self._exit_error(request_id)
         elif outcome.kind == ERROR:
             run.error = _document(outcome)
             # The runtime's C client sends the type in the body (errorType), not the header.
@@ -184,42 +209,60 @@ class ExecutionEnvironment:
             run.error_type = outcome.error_type or str(run.error.get("errorType") or "Unhandled")
         else:
             run.response = outcome.body
-        run.max_memory_mb = self.peak_memory_mb()
+        run.max_memory_mb = self._reported_memory_mb()
         run.lines = self._take_lines()
-        if run.kind in (TIMED_OUT, CRASHED):
+        if run.kind in (TIMED_OUT, CRASHED, OUT_OF_MEMORY):
             self.close()  # Lambda resets the environment: the next invocation starts cold
         return run
 
-    def _failed_init(self, outcome: Outcome | None, timeout_s: float) -> Run:
+    def _failed_init(self, outcome: Outcome | None, timeout_s: float, request_id: str) -> Run:
         self.init_ms = (time.time() - self.init_started) * 1000
         run = Run(kind=INIT_ERROR, cold=True, init_ms=self.init_ms, started=time.time())
-        if outcome is not None:
+        if self._past_memory():
+            run.kind, run.error_type = OUT_OF_MEMORY, OUT_OF_MEMORY_ERROR
+            run.error = _out_of_memory_error(request_id)
+        elif outcome is not None and outcome.kind == INIT_FAILED:
             run.error_type, run.error = outcome.error_type, _document(outcome)
         elif self.alive():
             run.error_type, run.kind = "Sandbox.Timedout", TIMED_OUT
             run.error = {"errorMessage": f"INIT did not finish within {timeout_s:.2f} seconds"}
         else:
-            run.error_type, run.error = "Runtime.ExitError", self._exit_error()
-        run.max_memory_mb = self.peak_memory_mb()
+            run.error_type, run.error = "Runtime.ExitError", self._exit_error(request_id)
+        run.max_memory_mb = self._reported_memory_mb()
         self.init_error = run.error
         run.lines = self._take_lines()
         self.close()
         return run
 
-    def _exit_error(self) -> dict[str, object]:
+    def _exit_error(self, request_id: str) -> dict[str, object]:
+        """Lambda's document for a runtime that exited (re:Post "lambda-runtime-error":
+        "RequestId: <id> Error: Runtime exited with error: exit status 129"); a signal is
+        named in lower case, as Lambda's Go init names it ("signal: segmentation fault")."""
         code = self.process.poll()
-        status = f"signal: {-code}" if code is not None and code < 0 else f"exit status {code}"
-        return {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: Error: {status}"}
+        if code is not None and code < 0:
+            status = f"signal: {(signal.strsignal(-code) or str(-code)).lower()}"
+        else:
+            status = f"exit status {code}"
+        message = f"RequestId: {request_id} Error: Runtime exited with error: {status}"
+        return {"errorType": "Runtime.ExitError", "errorMessage": message}
 
     def _wait(self, wanted: Callable[[Outcome], bool], timeout_s: float) -> Outcome | None:
         """Read the environment's output until an outcome ``wanted`` accepts arrives, the
         process ends, or the time is up; then drain what is already written."""
         deadline = time.monotonic() + timeout_s
+        next_poll = time.monotonic() + MEMORY_POLL_SECONDS
         found: Outcome | None = None
         while found is None:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 break
+            if self.memory_mb is not None:
+                if now >= next_poll:  # the watchdog's tick (the caller reads at the outcome)
+                    next_poll = now + MEMORY_POLL_SECONDS
+                    if self._past_memory():
+                        break  # killed, as Lambda kills a runtime past its memory
+                left = min(left, next_poll - now)
             ready, _, _ = select.select([self.api.wake_fd, *self._open_outputs()], [], [], left)
             if self.api.wake_fd in ready:
                 outcome = self.api.take_outcome()
@@ -291,11 +334,36 @@ class ExecutionEnvironment:
 
     def peak_memory_mb(self) -> int:
         """The process's peak resident memory (VmHWM), as Lambda's Max Memory Used."""
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return max(1, int(line.split()[1]) // 1024)
-        return 0
+        peak_kb = self._peak_kb()
+        return max(1, peak_kb // 1024) if peak_kb else 0
+
+    def _peak_kb(self) -> int:
+        with (
+            contextlib.suppress(OSError, ValueError),
+            open(f"/proc/{self.pid}/status", "rb") as status,
+        ):
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+        return 0  # gone (or a zombie: no memory lines)
+
+    def _past_memory(self) -> bool:
+        """The watchdog: whether the process went past the memory size (it is then
+        killed, once); stays true for the rest of this environment's life."""
+        if self.out_of_memory or self.memory_mb is None or self.closed:
+            return self.out_of_memory
+        if self._peak_kb() > self.memory_mb * 1024:
+            self.out_of_memory = True
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        return self.out_of_memory
+
+    def _reported_memory_mb(self) -> int:
+        """Max Memory Used: the peak, at most the memory size (an OOM invocation reports
+        the memory size itself, as Lambda does)."""
+        if self.out_of_memory and self.memory_mb is not None:
+            return self.memory_mb
+        return self.peak_memory_mb()
 
     def close(self) -> None:
         if self.closed:
@@ -308,6 +376,11 @@ class ExecutionEnvironment:
             self.process.stdout.close()
         os.close(self._telemetry)
         self.api.close()
+
+
+def _out_of_memory_error(request_id: str) -> dict[str, object]:
+    message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+    return {"errorType": OUT_OF_MEMORY_ERROR, "errorMessage": message}
 
 
 def _document(outcome: Outcome) -> dict[str, object]:

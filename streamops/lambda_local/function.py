@@ -10,8 +10,9 @@ What Lambda does, reproduced for each invocation:
   (``lambda_variables``), and the event with the request id, deadline, function ARN and
   trace id headers of the Runtime API;
 - an invocation past the timeout is stopped and its environment replaced; a crash (the
-  process exits) and an INIT failure (the module does not import) end the environment
-  too; each is a function error for the caller;
+  process exits), going past the memory size (killed: ``Runtime.OutOfMemory``) and an
+  INIT failure (the module does not import) end the environment too; each is a function
+  error for the caller;
 - what the environment wrote goes through the log pipeline (``log_pipeline``): the
   application lines Lambda would keep at the configured application log level, framed by
   the ``platform.initStart`` / ``platform.start`` / ``platform.report`` system records
@@ -41,6 +42,7 @@ from streamops.lambda_local.environment import (
     DONE,
     FAILED,
     INIT_ERROR,
+    OUT_OF_MEMORY,
     TIMED_OUT,
     ExecutionEnvironment,
     Run,
@@ -190,8 +192,9 @@ class ProcessFunction:
             **self.variables,
         }
         environment = ExecutionEnvironment(
-            self.task_root, self.handler, variables, python=self.python
-        )
+            self.task_root, self.handler, variables, python=self.python,
+            memory_mb=self.config.memory_mb,
+        )  # fmt: skip
         self.environments_started += 1
         self.log_streams.append(log_stream)
         return _Slot(environment, log_stream, [*self.sinks, *self.stream_sinks(log_stream)])
@@ -260,7 +263,8 @@ class ProcessFunction:
             max_memory_mb=run.max_memory_mb,
             init_ms=run.init_ms,
             status=status,
-            error_type=run.error_type if status != SUCCESS else None,
+            # The Status object has an errorType "if the status is either failure or error".
+            error_type=run.error_type if status == ERROR else None,
         )
         lines = [
             *(line for line in records if self._system_kept(line.message)),
@@ -308,7 +312,7 @@ def _outcome(run: Run) -> tuple[str, Any, BaseException | None]:
             return SUCCESS, run.response.decode("utf-8", "replace"), None
     if run.kind == TIMED_OUT:
         return TIMEOUT, None, FunctionError("Sandbox.Timedout", run.error)
-    assert run.kind in (FAILED, CRASHED, INIT_ERROR)
+    assert run.kind in (FAILED, CRASHED, INIT_ERROR, OUT_OF_MEMORY)
     return ERROR, None, FunctionError(run.error_type or "Runtime.Unknown", run.error)
 
 

@@ -42,6 +42,9 @@ def lambda_handler(event, context):
         raise ValueError("bad record")
     if action == "exit":
         os._exit(3)
+    if action == "segfault":
+        import signal
+        os.kill(os.getpid(), signal.SIGSEGV)
     if action == "sleep":
         time.sleep(event["seconds"])
     return {
@@ -144,6 +147,30 @@ def test_the_log_pipeline_keeps_what_lambda_keeps_at_warn(tmp_path: Path) -> Non
     assert report["metrics"]["maxMemoryUsedMB"] > 0
 
 
+@pytest.mark.parametrize(
+    ("system_level", "records"),
+    [
+        ("DEBUG", ["platform.initStart", "platform.start", "platform.report"]),
+        ("INFO", ["platform.initStart", "platform.start", "platform.report"]),
+        ("WARN", []),
+    ],
+)
+def test_the_platform_records_follow_the_system_log_level(
+    tmp_path: Path, system_level: str, records: list[str]
+) -> None:
+    """At the default INFO Lambda "automatically sends 'start' and 'report' log messages"
+    (guide, "Log-level filtering"); WARN is less detail: none of them."""
+    settings = function_config(timeout_seconds=5, log_level="WARN")
+    with ProcessFunction(
+        package(tmp_path), "handler.lambda_handler", settings,
+        function_arn=function_arn(settings), region="eu-west-1", system_log_level=system_level,
+    ) as fn:  # fmt: skip
+        result = fn.invoke({})
+    documents = [json.loads(line.message) for line in result.lines if line.message[0] == "{"]
+    assert [document["type"] for document in documents if "type" in document] == records
+    assert any(document.get("message") == "warn line" for document in documents)
+
+
 def test_at_info_the_non_json_and_untimed_lines_are_kept(tmp_path: Path) -> None:
     with function(package(tmp_path), log_level="INFO") as fn:
         result = fn.invoke({})
@@ -176,7 +203,9 @@ def test_a_timeout_stops_the_invocation_and_replaces_the_environment(tmp_path: P
     assert timed_out.status == TIMEOUT and timed_out.response is None
     assert timed_out.duration < 3, "the invocation was not stopped at the timeout"
     report = json.loads(timed_out.lines[-1].message)["record"]
-    assert (report["status"], report["errorType"]) == ("timeout", "Sandbox.Timedout")
+    # The Status object carries errorType "if the status is either failure or error"
+    # (Telemetry API schema); a real timeout's REPORT shows "Status: timeout" only.
+    assert report["status"] == "timeout" and "errorType" not in report
     assert after.status == SUCCESS and after.cold
     assert after.environment != timed_out.environment
     assert after.response["invocations"] == 1
@@ -189,8 +218,26 @@ def test_a_crash_is_a_function_error_and_the_next_invocation_starts_cold(tmp_pat
     assert crashed.status == ERROR
     assert isinstance(crashed.error, FunctionError)
     assert crashed.error.error_type == "Runtime.ExitError"
-    assert "exit status 3" in str(crashed.error)
+    # The document Lambda returns (AWS re:Post knowledge center "lambda-runtime-error"):
+    # {"errorType": "Runtime.ExitError", "errorMessage": "RequestId: <id> Error: Runtime
+    # exited with error: exit status 129"}.
+    assert crashed.error.document == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {crashed.request_id} Error: Runtime exited with error: "
+        "exit status 3",
+    }
     assert after.status == SUCCESS and after.cold and after.environment != crashed.environment
+
+
+def test_a_signal_is_named_as_lambdas_runtime_names_it(tmp_path: Path) -> None:
+    with function(package(tmp_path)) as fn:
+        crashed = fn.invoke({"action": "segfault"})
+    assert crashed.status == ERROR and isinstance(crashed.error, FunctionError)
+    assert crashed.error.error_type == "Runtime.ExitError"
+    assert crashed.error.document["errorMessage"] == (
+        f"RequestId: {crashed.request_id} Error: Runtime exited with error: "
+        "signal: segmentation fault"
+    )
 
 
 def test_an_import_error_is_an_init_error_for_every_invocation(tmp_path: Path) -> None:

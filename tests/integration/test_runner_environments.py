@@ -1,7 +1,8 @@
 """The mapping over real execution environments: the runner invokes a handler package in
-awslambdaric processes (ProcessFunction) on an emulated stream, and a crash, a timeout
-and an import error are function errors for the mapping: the batch is retried, then sent
-to the failure destination, and nothing is lost (every record read is settled)."""
+awslambdaric processes (ProcessFunction) on an emulated stream, and a crash, a timeout,
+going past the memory size and an import error are function errors for the mapping: the
+batch is retried, then sent to the failure destination, and nothing is lost (every record
+read is settled)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.integration
 FAULTY = """
 import os, pathlib, time
 STATE = pathlib.Path(os.environ["STATE_DIR"])
+HELD = []
 
 def lambda_handler(event, context):
     for record in event["Records"]:
@@ -32,8 +34,13 @@ def lambda_handler(event, context):
         marker.touch()
         if pk.startswith("CRASH"):
             os._exit(7)
+        if pk.startswith("OOM"):
+            HELD.append(b"\\x01" * (256 << 20))
         if pk.startswith("HANG"):
             time.sleep(60)
+    for record in event["Records"]:
+        if record["dynamodb"]["Keys"]["PK"]["S"].startswith("HOG"):  # on every delivery
+            HELD.append(b"\\x01" * (256 << 20))  # the dev function has 128 MB
     with (STATE / "processed").open("a") as out:
         for record in event["Records"]:
             out.write(record["dynamodb"]["SequenceNumber"] + "\\n")
@@ -119,3 +126,30 @@ def test_an_import_error_fails_every_batch_until_it_goes_to_the_destination(
     (message,) = table.failure_messages()
     assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert message["requestContext"]["approximateInvokeCount"] == 2
+
+
+def test_out_of_memory_is_retried_then_sent_to_the_destination_and_nothing_is_lost(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    """OOM#1 goes past the memory on its first delivery only, HOG#1 on every one."""
+    table = StreamTable.create(moto_endpoint)
+    for pk in ("USER#1", "OOM#1", "HOG#1", "USER#2"):
+        table.put(pk)
+    root, state = package(tmp_path, FAULTY)
+    runner, recorder, function = runner_for(table, root, state, batch_size=1, retry_attempts=1)
+    with runner:
+        summary = runner.run_until_drained(timeout_seconds=120)
+
+    assert summary.drained and summary.unaccounted == 0
+    assert summary.records_succeeded == 3 and summary.records_sent_to_destination == 1
+    processed = (state / "processed").read_text().split()
+    by_pk = {r["dynamodb"]["Keys"]["PK"]["S"]: r for r in table.ground_truth()}
+    assert sorted(processed) == sorted(
+        by_pk[pk]["dynamodb"]["SequenceNumber"] for pk in ("USER#1", "OOM#1", "USER#2")
+    )
+    errors = [event.result.error for event in recorder.invoked if event.result.error]
+    assert [getattr(error, "error_type", None) for error in errors] == ["Runtime.OutOfMemory"] * 3
+    (message,) = table.failure_messages()
+    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    # Each kill cost its environment: 1 (first) + 1 after each of the 3 kills.
+    assert function.environments_started == 4 and summary.cold_starts == 4
