@@ -192,9 +192,12 @@ class ProcessFunction:
             **self.variables,
         }
         environment = ExecutionEnvironment(
-            self.task_root, self.handler, variables, python=self.python,
+            self.task_root,
+            self.handler,
+            variables,
+            python=self.python,
             memory_mb=self.config.memory_mb,
-        )  # fmt: skip
+        )
         self.environments_started += 1
         self.log_streams.append(log_stream)
         return _Slot(environment, log_stream, [*self.sinks, *self.stream_sinks(log_stream)])
