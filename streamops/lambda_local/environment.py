@@ -73,6 +73,9 @@ _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 DONE, FAILED, TIMED_OUT, CRASHED, INIT_ERROR = "done", "failed", "timed-out", "crashed", "init"
 OUT_OF_MEMORY = "out-of-memory"
 OUT_OF_MEMORY_ERROR = "Runtime.OutOfMemory"
+# INIT's own limit (developer guide, "Understanding the Lambda execution environment
+# lifecycle": "The Init phase is limited to 10 seconds"), whatever the function timeout.
+INIT_LIMIT_SECONDS = 10.0
 # The watchdog's longest sleep between two reads of the peak memory while the process runs.
 MEMORY_POLL_SECONDS = 0.01
 
@@ -120,21 +123,32 @@ class ExecutionEnvironment:
         self.memory_mb = memory_mb  # None: unbounded
         self.out_of_memory = False
         self.api = RuntimeApi()
-        telemetry_read, telemetry_write = os.pipe()
-        variables = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
-        variables.update(environment)
-        variables.update(
+        self.python = python
+        self.variables = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
+        self.variables.update(environment)
+        self.variables.update(
             AWS_LAMBDA_RUNTIME_API=self.api.address,
             LAMBDA_TASK_ROOT=str(task_root),
             _HANDLER=handler,
-            _LAMBDA_TELEMETRY_LOG_FD=str(telemetry_write),
             PYTHONUNBUFFERED="1",
         )
+        self._lines: list[WrittenLine] = []
+        self._spawn()
+        self.init_phase = "init"  # "invoke": INIT ran past its limit and was run again
+        self.initialized = False  # the runtime asked for its first event: INIT is over
+        self.init_ms: float | None = None
+        self.init_error: dict[str, object] | None = None
+        self.invocations = 0
+        self.closed = False
+
+    def _spawn(self) -> None:
+        """Start the runtime's process: INIT begins."""
+        telemetry_read, telemetry_write = os.pipe()
         self.init_started = time.time()
         self.process = subprocess.Popen(
-            [python, "-m", "awslambdaric", handler],
-            cwd=task_root,  # `python -m` puts it first on sys.path, as Lambda's task root
-            env=variables,
+            [self.python, "-m", "awslambdaric", self.handler],
+            cwd=self.task_root,  # `python -m` puts it first on sys.path, as Lambda's task root
+            env={**self.variables, "_LAMBDA_TELEMETRY_LOG_FD": str(telemetry_write)},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -147,12 +161,17 @@ class ExecutionEnvironment:
         self._outputs = {self._stdout: True, self._telemetry: True}  # fd -> still open
         self._frames = b""
         self._text = b""
-        self._lines: list[WrittenLine] = []
-        self.initialized = False  # the runtime asked for its first event: INIT is over
-        self.init_ms: float | None = None
-        self.init_error: dict[str, object] | None = None
-        self.invocations = 0
-        self.closed = False
+
+    def _respawn(self) -> None:
+        """Lambda's second INIT: the first one's process is stopped (what it wrote is kept)
+        and the runtime starts again in the same environment."""
+        self.process.kill()
+        self.process.wait()
+        self._drain()
+        if self.process.stdout:
+            self.process.stdout.close()
+        os.close(self._telemetry)
+        self._spawn()
 
     @property
     def pid(self) -> int:
@@ -166,12 +185,22 @@ class ExecutionEnvironment:
         self, *, request_id: str, body: bytes, function_arn: str, trace_id: str, timeout_s: float
     ) -> Run:
         """Hand the event over and wait for its outcome, at most ``timeout_s`` seconds
-        after that (INIT, on a cold start, is bounded by the same timeout on its own: the
-        deadline header is set once the runtime asks for the event)."""
+        after that. On a cold start INIT comes first, limited to INIT_LIMIT_SECONDS; past
+        it, Lambda runs INIT again as part of this invocation, bounded by the function
+        timeout, and what is left of the timeout is the invocation's (aws-facts.md,
+        execution environments)."""
         cold = self.invocations == 0
         self.invocations += 1
         if not self.initialized:
-            init = self._wait(lambda outcome: outcome.kind in (NEXT_POLLED, INIT_FAILED), timeout_s)
+            init = self._wait(_init_over, INIT_LIMIT_SECONDS)
+            if init is None and self.alive() and not self._past_memory():
+                self._respawn()
+                self.init_phase = "invoke"
+                begun = time.time()
+                init = self._wait(_init_over, timeout_s)
+                timeout_s = max(0.0, timeout_s - (time.time() - begun))
+                if init is None and self.alive() and not self._past_memory():
+                    return self._failed_init(init, timeout_s, request_id, timed_out=True)
             if init is None or init.kind != NEXT_POLLED or self._past_memory():
                 return self._failed_init(init, timeout_s, request_id)
             self.initialized = True
@@ -215,7 +244,9 @@ class ExecutionEnvironment:
             self.close()  # Lambda resets the environment: the next invocation starts cold
         return run
 
-    def _failed_init(self, outcome: Outcome | None, timeout_s: float, request_id: str) -> Run:
+    def _failed_init(
+        self, outcome: Outcome | None, timeout_s: float, request_id: str, timed_out: bool = False
+    ) -> Run:
         self.init_ms = (time.time() - self.init_started) * 1000
         run = Run(kind=INIT_ERROR, cold=True, init_ms=self.init_ms, started=time.time())
         if self._past_memory():
@@ -223,9 +254,9 @@ class ExecutionEnvironment:
             run.error = _out_of_memory_error(request_id)
         elif outcome is not None and outcome.kind == INIT_FAILED:
             run.error_type, run.error = outcome.error_type, _document(outcome)
-        elif self.alive():
+        elif timed_out:  # the second INIT, within the invocation, ran out of its time
             run.error_type, run.kind = "Sandbox.Timedout", TIMED_OUT
-            run.error = {"errorMessage": f"INIT did not finish within {timeout_s:.2f} seconds"}
+            run.error = {"errorMessage": "INIT did not finish within the function timeout"}
         else:
             run.error_type, run.error = "Runtime.ExitError", self._exit_error(request_id)
         run.max_memory_mb = self._reported_memory_mb()
@@ -376,6 +407,10 @@ class ExecutionEnvironment:
             self.process.stdout.close()
         os.close(self._telemetry)
         self.api.close()
+
+
+def _init_over(outcome: Outcome) -> bool:
+    return outcome.kind in (NEXT_POLLED, INIT_FAILED)
 
 
 def _out_of_memory_error(request_id: str) -> dict[str, object]:

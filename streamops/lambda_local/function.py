@@ -232,7 +232,6 @@ class ProcessFunction:
         request_id = str(uuid.uuid4())
         timeout = float(self.config.timeout_seconds)
         environment = slot.environment
-        init_started = environment.init_started
         cold = environment.invocations == 0
         run = environment.invoke(
             request_id=request_id,
@@ -244,7 +243,9 @@ class ProcessFunction:
         status, response, error = _outcome(run)
         records: list[LogLine] = []
         if cold:
-            init_start = platform_init_start(self.config, init_started)
+            # Read after the run: a second INIT (the first ran past its limit) restarted it.
+            init_started = environment.init_started
+            init_start = platform_init_start(self.config, init_started, environment.init_phase)
             records.append(_system(init_started, init_start))
         start = platform_start(request_id, self.function_arn, run.started)
         records.append(_system(run.started, start))

@@ -112,12 +112,15 @@ def _record(kind: str, record: dict[str, Any], seconds: float | None = None) -> 
     return json.dumps({"time": iso_time(moment), "type": kind, "record": record})
 
 
-def platform_init_start(config: FunctionConfig, seconds: float | None = None) -> str:
+def platform_init_start(
+    config: FunctionConfig, seconds: float | None = None, phase: str = "init"
+) -> str:
+    """``phase`` is "invoke" when INIT ran past its limit and ran again in the invocation."""
     return _record(
         "platform.initStart",
         {
             "initializationType": "on-demand",
-            "phase": "init",
+            "phase": phase,
             "runtimeVersion": f"{config.runtime} (local awslambdaric)",
             "functionName": config.name,
             "functionVersion": "$LATEST",

@@ -289,3 +289,78 @@ def test_a_warm_invocation_does_not_wait_for_delayed_acks(tmp_path: Path) -> Non
     warm = sorted(result.duration * 1000 for result in results[1:])
     assert all(result.status == SUCCESS for result in results)
     assert warm[len(warm) // 2] < 20, f"median warm invocation {warm[len(warm) // 2]:.1f} ms"
+
+
+SLOW_INIT = """
+import os, pathlib, time
+STARTS = pathlib.Path(os.environ["FAILURE_DESTINATION"])  # a file: one line per INIT
+with STARTS.open("a") as starts:
+    starts.write(f"{os.getpid()}\\n")
+time.sleep(float(os.environ.get("INIT_SECONDS", "1.5")))
+
+def lambda_handler(event, context):
+    return {"pid": os.getpid(), "remaining_ms": context.get_remaining_time_in_millis()}
+"""
+
+
+def slow_init_function(tmp_path: Path, init_seconds: float, **config: Any) -> ProcessFunction:
+    settings = function_config(**{"log_level": "WARN", **config})
+    return ProcessFunction(
+        package(tmp_path, SLOW_INIT),
+        "handler.lambda_handler",
+        settings,
+        function_arn=function_arn(settings),
+        region="eu-west-1",
+        environment={
+            "FAILURE_DESTINATION": str(tmp_path / "starts"),
+            "INIT_SECONDS": str(init_seconds),
+        },
+        system_log_level="DEBUG",
+    )
+
+
+def test_init_has_its_own_limit_not_the_function_timeout(tmp_path: Path) -> None:
+    """The guide: "The Init phase is limited to 10 seconds", whatever the function timeout.
+    Seen failing first: a 1.5 s INIT under a 1 s timeout was an INIT timeout."""
+    with slow_init_function(tmp_path, 1.5, timeout_seconds=1) as fn:
+        result = fn.invoke({})
+
+    assert result.status == SUCCESS, result.error
+    assert result.cold and result.init_duration_ms is not None
+    assert result.init_duration_ms >= 1500
+    assert 0 < result.response["remaining_ms"] <= 1000  # the invocation still has its 1 s
+    assert len((tmp_path / "starts").read_text().split()) == 1
+
+
+def test_an_init_past_its_limit_runs_again_within_the_invocation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "If all three tasks do not complete within 10 seconds, Lambda retries the Init phase
+    at the time of the first function invocation with the configured function timeout."
+    The limit is shortened here so that the test takes a second, not ten."""
+    from streamops.lambda_local import environment
+
+    monkeypatch.setattr(environment, "INIT_LIMIT_SECONDS", 0.4)
+    with slow_init_function(tmp_path, 0.8, timeout_seconds=5) as fn:
+        result = fn.invoke({})
+
+    first, second = (tmp_path / "starts").read_text().split()
+    assert result.status == SUCCESS, result.error
+    assert result.response["pid"] == int(second) != int(first)
+    assert result.response["remaining_ms"] <= 5000 - 800  # INIT's rerun used the timeout
+    starts = [json.loads(line.message) for line in result.lines]
+    (init_start,) = [line for line in starts if line.get("type") == "platform.initStart"]
+    assert init_start["record"]["phase"] == "invoke"
+
+
+def test_an_init_rerun_past_the_function_timeout_is_a_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamops.lambda_local import environment
+
+    monkeypatch.setattr(environment, "INIT_LIMIT_SECONDS", 0.3)
+    with slow_init_function(tmp_path, 3, timeout_seconds=1) as fn:
+        result = fn.invoke({})
+        assert result.status == TIMEOUT
+        assert fn.environments == 0, "the environment is replaced"
+    assert len((tmp_path / "starts").read_text().split()) == 2
