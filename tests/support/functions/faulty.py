@@ -30,6 +30,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from tests.support.functions.sqs_sender import send_message
 from tests.support.functions.state_files import (
     advance_clock,
     append,
@@ -37,7 +38,6 @@ from tests.support.functions.state_files import (
     read_scenario,
     state_dir,
 )
-from tests.support.functions.sqs_sender import send_message
 
 TRANSIENT = ("error", "partial", "timeout")
 POISON = ("quarantine", "fail", "raise")
