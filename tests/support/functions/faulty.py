@@ -17,8 +17,9 @@ per sequence number in the scenario (``faults``: sequence number -> [kind, times
 
 Deliveries are counted across environments from the journal (``delivered`` entries), so
 a fault's `times` holds when a timeout replaced the process. What it saw goes to the
-journal as it goes: ``invoked``, ``delivered``, ``processed``. Every invocation takes
-``invocation_seconds`` on the mapping's clock, a timed-out one the whole timeout.
+journal: ``invoked`` first, then ``delivered`` and ``processed`` per record. Every
+invocation takes INVOCATION_SECONDS on the mapping's clock, a timed-out one the whole
+timeout more.
 """
 
 from __future__ import annotations
@@ -88,12 +89,15 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     faults = {sequence: Fault(*fault) for sequence, fault in scenario["faults"].items()}
     deliveries = _count_deliveries()
     numbers = [record["dynamodb"]["SequenceNumber"] for record in event["Records"]]
-    append(directory, event="invoked", sequence_numbers=numbers, pid=os.getpid())
+    append(directory, {"event": "invoked", "sequence_numbers": numbers, "pid": os.getpid()})
+    # The records' entries go in one write when the invocation ends, or before it runs
+    # past its timeout.
+    seen: list[dict[str, Any]] = []
     advance_clock(directory, INVOCATION_SECONDS)
     quarantined = 0
     try:
         for record, sequence in zip(event["Records"], numbers, strict=True):
-            append(directory, event="delivered", sequence=sequence)
+            seen.append({"event": "delivered", "sequence": sequence})
             deliveries[sequence] += 1
             fault = faults.get(sequence)
             kind = fault.kind if fault else None
@@ -105,6 +109,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 # The whole timeout passes on the mapping's clock, then the runtime stops
                 # this process while it sleeps: whatever it returns would be too late.
                 advance_clock(directory, scenario["timeout_seconds"])
+                append(directory, *seen)
+                seen = []
                 print(emf_line(quarantined))
                 quarantined = 0
                 time.sleep(context.get_remaining_time_in_millis() / 1000 + 5)
@@ -116,7 +122,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 send_message(scenario["queue_url"], json.dumps(body))
                 quarantined += 1
                 continue
-            append(directory, event="processed", sequence=sequence)
+            seen.append({"event": "processed", "sequence": sequence})
         return {"batchItemFailures": []}
     finally:
+        append(directory, *seen)
         print(emf_line(quarantined))

@@ -31,14 +31,14 @@ def journal_invocation(event: dict[str, Any], context: Any) -> int:
     """Record this invocation; return how many came before it (in any environment)."""
     directory = state_dir()
     entries, _ = read_journal(directory)
-    append(
-        directory,
-        event="invoked",
-        sequence_numbers=sequence_numbers(event),
-        request_id=context.aws_request_id,
-        remaining_ms=context.get_remaining_time_in_millis(),
-        pid=os.getpid(),
-    )
+    invoked = {
+        "event": "invoked",
+        "sequence_numbers": sequence_numbers(event),
+        "request_id": context.aws_request_id,
+        "remaining_ms": context.get_remaining_time_in_millis(),
+        "pid": os.getpid(),
+    }
+    append(directory, invoked)
     return sum(entry["event"] == "invoked" for entry in entries)
 
 

@@ -2,8 +2,8 @@
 named by the environment variable ``STATE_DIR``:
 
 - ``scenario.json``: what the test asks of the handler (faults, responses, a queue);
-- ``journal.jsonl``: what the handler saw, one JSON object a line, appended as it goes
-  (so a handler stopped at its timeout has already written what it saw);
+- ``journal.jsonl``: what the handler saw, one JSON object a line, appended before the
+  handler returns, raises or runs past its timeout (it is stopped then);
 - ``clock``: the mapping's clock (epoch seconds). The runner reads it for record age,
   batching window and message timestamps; a handler that "takes 25 s" adds 25 to it.
 
@@ -49,10 +49,11 @@ def write_scenario(directory: Path, scenario: dict[str, Any]) -> None:
     (directory / SCENARIO).write_text(json.dumps(scenario))
 
 
-def append(directory: Path, **entry: Any) -> None:
-    line = json.dumps(entry) + "\n"
+def append(directory: Path, *entries: dict[str, Any]) -> None:
+    """The entries, one line each, in one write."""
+    lines = "".join(json.dumps(entry) + "\n" for entry in entries)
     with locked(directory), (directory / JOURNAL).open("a") as journal:
-        journal.write(line)
+        journal.write(lines)
 
 
 def read_journal(directory: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
