@@ -149,10 +149,13 @@ class ProcessFunction:
         stream_sinks: Callable[[str], Sequence[LogSink]] = lambda stream: (),
         system_log_level: str = "INFO",
         python: str = sys.executable,
+        clock: Clock | None = None,
     ):
         self.task_root, self.handler, self.config = task_root, handler, config
         self.function_arn, self.region = function_arn, region
-        self.clock: Clock = SystemClock()  # the Runtime API's deadline is wall-clock time
+        # The mapping's clock (record age, batching window, message timestamps); the
+        # Runtime API's deadline is wall-clock time whatever it is.
+        self.clock: Clock = clock or SystemClock()
         self.variables = dict(environment or {})
         self.max_environments = max(1, max_environments)
         self.sinks, self.stream_sinks = list(sinks), stream_sinks

@@ -12,6 +12,10 @@ many trigger configurations. After the runner drains the stream:
    ceil(log2(batchSize)) + retryAttempts + 1 failed invocations, and a record discarded for
    its age was discarded within one invocation of reaching maxRecordAgeSeconds;
 4. the summary's counts add up, and match what the handler and the destination saw.
+
+The handler (tests/support/functions/faulty.py) runs in awslambdaric execution
+environments; what it saw comes from its journal. Its timeouts are real: the function
+timeout is 1 s and a timed-out environment is stopped and replaced.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ import datetime as dt
 import json
 import math
 import random
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +36,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.config import UNBOUNDED, TriggerConfig
-from streamops.clock import ManualClock
 from streamops.lambda_local.on_failure import (
     RECORD_AGE_EXCEEDED,
     RETRY_ATTEMPTS_EXHAUSTED,
@@ -38,11 +43,23 @@ from streamops.lambda_local.on_failure import (
 )
 from streamops.lambda_local.runner import OUTCOME_PARTIAL, OUTCOME_SUCCESS, Summary
 from streamops.stream_event import creation_time, lambda_record
-from tests.support.faults import KINDS, POISON, QUARANTINE_KIND, Fault, FaultyHandler
-from tests.support.runner_harness import Recorder, build_runner, function_config, trigger_config
+from tests.support.functions.faulty import INVOCATION_SECONDS, KINDS, POISON, QUARANTINE_KIND, Fault
+from tests.support.runner_harness import (
+    FunctionState,
+    Recorder,
+    Seen,
+    build_runner,
+    function_config,
+    trigger_config,
+)
 from tests.support.stream_table import REGION, StreamTable
 
 pytestmark = pytest.mark.integration
+
+# A real timeout, as short as the handler's normal invocations allow (a few ms warm; a
+# cold INIT, bounded by the same timeout, well under it): each injected timeout costs it
+# in wall time.
+FUNCTION = function_config(timeout_seconds=1)
 
 
 @dataclass(frozen=True)
@@ -79,31 +96,34 @@ def run_scenario(moto_endpoint: str, scenario: Scenario, destination: str = "sqs
         truth[index]["dynamodb"]["SequenceNumber"]: fault
         for index, fault in scenario.faults.items()
     }
-    clock = ManualClock()
-    function = function_config()
-    handler = FaultyHandler(
-        faults,
-        clock,
-        timeout_seconds=function.timeout_seconds,
-        sqs=table.aws("sqs"),
-        queue_url=table.queue_url,
-    )
-    runner, recorder = build_runner(
-        table,
-        handler,
-        trigger=scenario.trigger,
-        function=function,
-        clock=clock,
-        destination=S3Destination(table.aws("s3"), bucket, "4f8e2c1a-0000-4000-8000-000000000014")
-        if bucket
-        else None,
-    )
+    with tempfile.TemporaryDirectory() as directory:  # a fresh one per hypothesis example
+        state = faulty_state(Path(directory), table, faults)
+        runner, recorder = build_runner(
+            table,
+            "faulty.lambda_handler",
+            state,
+            trigger=scenario.trigger,
+            function=FUNCTION,
+            destination=S3Destination(
+                table.aws("s3"), bucket, "4f8e2c1a-0000-4000-8000-000000000014"
+            )
+            if bucket
+            else None,
+        )
+        with runner:
+            summary = runner.run_until_drained(timeout_seconds=24 * 3600)
+        seen = state.seen()
 
-    summary = runner.run_until_drained(timeout_seconds=24 * 3600)
+    check_invariants(table, scenario.trigger, truth, faults, seen, recorder, summary, bucket=bucket)
 
-    check_invariants(
-        table, scenario.trigger, truth, faults, handler, recorder, summary, bucket=bucket
-    )
+
+def faulty_state(directory: Path, table: StreamTable, faults: dict[str, Fault]) -> FunctionState:
+    scenario = {
+        "faults": {sequence: [fault.kind, fault.times] for sequence, fault in faults.items()},
+        "queue_url": table.queue_url,
+        "timeout_seconds": FUNCTION.timeout_seconds,
+    }
+    return FunctionState(directory, scenario)
 
 
 def check_invariants(
@@ -111,7 +131,7 @@ def check_invariants(
     trigger: TriggerConfig,
     truth: list[dict[str, Any]],
     faults: dict[str, Fault],
-    handler: FaultyHandler,
+    seen: Seen,
     recorder: Recorder,
     summary: Summary,
     *,
@@ -156,7 +176,7 @@ def check_invariants(
             info["batchSize"],
         )
         pointed.update(numbers)
-    processed = set(handler.processed)
+    processed = set(seen.processed)
     lost = set(by_sequence) - processed - quarantined - pointed
     assert not lost, f"{len(lost)} changes neither processed nor recoverable: {sorted(lost)[:5]}"
     for sequence, fault in faults.items():
@@ -167,7 +187,7 @@ def check_invariants(
 
     # 2. Per item, first processing follows stream order.
     first_seen: dict[str, list[int]] = {}
-    for sequence in dict.fromkeys(handler.processed):
+    for sequence in dict.fromkeys(seen.processed):
         item = by_sequence[sequence]["dynamodb"]["Keys"]["PK"]["S"]
         first_seen.setdefault(item, []).append(int(sequence))
     for item, order in first_seen.items():
@@ -188,7 +208,9 @@ def check_invariants(
     if limit != UNBOUNDED:
         bound = math.ceil(math.log2(trigger.batch_size)) + limit + 1
         assert max(failed_as_head.values(), default=0) <= bound
-    slowest_invocation = function_config().timeout_seconds + 1 + handler.invocation_seconds
+    # On the mapping's clock an invocation takes INVOCATION_SECONDS, a timed-out one the
+    # whole timeout on top (the handler adds both).
+    slowest_invocation = FUNCTION.timeout_seconds + INVOCATION_SECONDS
     for discarded in recorder.discarded:
         if discarded.condition == RECORD_AGE_EXCEEDED:
             oldest = creation_time(by_sequence[discarded.sequence_numbers[0]])
@@ -213,7 +235,7 @@ def check_invariants(
         message["requestContext"]["condition"] for message in pointers
     )
     assert summary.quarantined == len(quarantines)
-    assert summary.invocations == handler.invocations == len(recorder.invoked)
+    assert summary.invocations == len(seen.invocations) == len(recorder.invoked)
     assert sum(summary.outcomes.values()) == summary.invocations
 
 
@@ -287,18 +309,20 @@ def test_a_thousand_changes_across_fifty_items_with_faults_lose_nothing(moto_end
     run_scenario(moto_endpoint, Scenario(50, changes, faults, trigger))
 
 
-def test_the_invariant_check_catches_a_lost_change(moto_endpoint: str) -> None:
+def test_the_invariant_check_catches_a_lost_change(moto_endpoint: str, tmp_path: Path) -> None:
     """The checks above can fail: a runner that skips a record without telling anyone."""
     table = StreamTable.create(moto_endpoint)
     scenario = Scenario(2, (0, 1, 0, 1), {}, trigger_config())
     write_changes(table, scenario)
     truth = table.ground_truth()
-    clock = ManualClock()
-    handler = FaultyHandler({}, clock, timeout_seconds=30, sqs=None, queue_url="")
-    runner, recorder = build_runner(table, handler, clock=clock)
-    summary = runner.run_until_drained(timeout_seconds=60)
-    handler.processed.remove(truth[2]["dynamodb"]["SequenceNumber"])  # "lost" it
+    state = faulty_state(tmp_path, table, {})
+    runner, recorder = build_runner(table, "faulty.lambda_handler", state, function=FUNCTION)
+    with runner:
+        summary = runner.run_until_drained(timeout_seconds=60)
+    seen = state.seen()
+    check_invariants(table, trigger_config(), truth, {}, seen, recorder, summary)  # all there
+    seen.processed.remove(truth[2]["dynamodb"]["SequenceNumber"])  # "lost" it
 
     with pytest.raises(AssertionError, match="neither processed nor recoverable"):
-        check_invariants(table, trigger_config(), truth, {}, handler, recorder, summary)
+        check_invariants(table, trigger_config(), truth, {}, seen, recorder, summary)
     assert dataclasses.replace(summary).unaccounted == 0

@@ -5,23 +5,19 @@ patterns and the 6 MB payload cap."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
 
-from streamops.clock import ManualClock
+from streamops.clock import Clock, ManualClock
 from streamops.lambda_local.event_filter import UnsupportedFilter
+from streamops.lambda_local.function import SUCCESS, InvocationResult
 from streamops.lambda_local.runner import StreamRunner
 from streamops.stream_event import MAX_PAYLOAD_BYTES
 from tests.support.fake_streams import STREAM_ARN, FakeShard, FakeStreams, record
-from tests.support.in_process_function import InProcessFunction
-from tests.support.runner_harness import (
-    Recorder,
-    function_arn,
-    function_config,
-    sequence_numbers,
-    trigger_config,
-)
+from tests.support.functions.semantics import sequence_numbers
+from tests.support.runner_harness import Recorder, function_arn, function_config, trigger_config
 
 
 class Collected:
@@ -34,28 +30,39 @@ class Collected:
         self.messages.append(message)
 
 
+class RecordingFunction:
+    """The runner's Function, plainly: it keeps each event and answers success. (These
+    tests are about reading the stream; the function's side runs in awslambdaric
+    environments in the integration tests.)"""
+
+    region = "us-east-1"
+
+    def __init__(self) -> None:
+        self.clock: Clock = ManualClock(start=0.0)
+        self.function_arn = function_arn(function_config())
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, event: Any) -> InvocationResult:
+        self.events.append(event)
+        return InvocationResult(
+            request_id=str(uuid.uuid4()),
+            status=SUCCESS,
+            response={"batchItemFailures": []},
+            error=None,
+            started=self.clock.now(),
+            duration=0.0,
+        )
+
+
 def runner_for(
-    streams: FakeStreams, handler: Any = None, **trigger: Any
+    streams: FakeStreams, **trigger: Any
 ) -> tuple[StreamRunner, Recorder, list[dict[str, Any]]]:
-    events: list[dict[str, Any]] = []
-
-    def keep(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        events.append(event)
-        return {"batchItemFailures": []}
-
-    function = function_config()
-    local = InProcessFunction(
-        handler or keep,
-        function,
-        function_arn=function_arn(function),
-        region="us-east-1",
-        clock=ManualClock(start=0.0),
-    )
+    function = RecordingFunction()
     recorder = Recorder()
     runner = StreamRunner(
-        streams, STREAM_ARN, trigger_config(**trigger), local, Collected(), observers=[recorder]
+        streams, STREAM_ARN, trigger_config(**trigger), function, Collected(), observers=[recorder]
     )
-    return runner, recorder, events
+    return runner, recorder, function.events
 
 
 def test_a_child_shard_is_read_only_after_its_parent_is_read_to_its_end() -> None:
