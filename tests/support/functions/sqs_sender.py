@@ -3,10 +3,12 @@ boto3 speaks) with a Signature Version 4 Authorization header (AWS General Refer
 "Create a signed AWS API request"), to the endpoint in AWS_ENDPOINT_URL with the
 credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
 
-Why not boto3: importing it takes 1-2 s on the test machine, longer than the 1 s
-function timeout the no-loss scenarios run under; a quarantine that timed out in its
-import would be retried in a fresh environment that imports it again. (The emulator reads
-the service and region from the signature's scope; it does not check the signature.)
+Why not boto3: importing it takes 1-2 s on the test machine. Inside an invocation that is
+longer than the 1 s function timeout the no-loss scenarios run under (a quarantine that
+timed out in its import would be retried in a fresh environment that imports it again);
+at module level INIT's own 10 s limit would allow it, but every cold start of the
+property tests (a few dozen per run) would pay it. (The emulator reads the service and
+region from the signature's scope; it does not check the signature.)
 """
 
 from __future__ import annotations
