@@ -20,7 +20,6 @@ import pytest
 from streamops.planner import measure
 from streamops.program import ROOT
 
-
 # benchmark script -> the committed file of the planner it records
 RECORDED_BY = {
     "bench_handler": measure.BENCH_RESULTS,
