@@ -6,5 +6,5 @@ The task root of these functions is the repository root and their handler names 
 dotted (``tests.support.functions.semantics.succeed``), which awslambdaric resolves with
 importlib as Lambda does; so the handlers import their helpers as the test does, from
 this package. Everything here is stdlib only: it is imported inside each environment's
-INIT, which the function timeout bounds.
+INIT, paid at every cold start of the property tests (a few dozen per run).
 """
