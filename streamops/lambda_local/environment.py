@@ -165,13 +165,21 @@ class ExecutionEnvironment:
     def _respawn(self) -> None:
         """Lambda's second INIT: the first one's process is stopped (what it wrote is kept)
         and the runtime starts again in the same environment."""
-        self.process.kill()
+        self._stop_process(keep_output=True)
+        self._spawn()
+        self.init_phase = "invoke"
+
+    def _stop_process(self, keep_output: bool = False) -> None:
+        """Kill the runtime's process (if it still runs) and close its pipes; with
+        ``keep_output``, what it wrote before is read first."""
+        if self.process.poll() is None:
+            self.process.kill()
         self.process.wait()
-        self._drain()
+        if keep_output:
+            self._drain()
         if self.process.stdout:
             self.process.stdout.close()
         os.close(self._telemetry)
-        self._spawn()
 
     @property
     def pid(self) -> int:
@@ -194,15 +202,12 @@ class ExecutionEnvironment:
         if not self.initialized:
             init = self._wait(_init_over, INIT_LIMIT_SECONDS)
             if init is None and self.alive() and not self._past_memory():
-                self._respawn()
-                self.init_phase = "invoke"
+                self._respawn()  # past INIT's own limit: INIT again, within this invocation
                 begun = time.time()
                 init = self._wait(_init_over, timeout_s)
                 timeout_s = max(0.0, timeout_s - (time.time() - begun))
-                if init is None and self.alive() and not self._past_memory():
-                    return self._failed_init(init, timeout_s, request_id, timed_out=True)
             if init is None or init.kind != NEXT_POLLED or self._past_memory():
-                return self._failed_init(init, timeout_s, request_id)
+                return self._failed_init(init, request_id)
             self.initialized = True
             self.init_ms = (time.time() - self.init_started) * 1000
         started = time.time()
@@ -244,9 +249,7 @@ class ExecutionEnvironment:
             self.close()  # Lambda resets the environment: the next invocation starts cold
         return run
 
-    def _failed_init(
-        self, outcome: Outcome | None, timeout_s: float, request_id: str, timed_out: bool = False
-    ) -> Run:
+    def _failed_init(self, outcome: Outcome | None, request_id: str) -> Run:
         self.init_ms = (time.time() - self.init_started) * 1000
         run = Run(kind=INIT_ERROR, cold=True, init_ms=self.init_ms, started=time.time())
         if self._past_memory():
@@ -254,7 +257,7 @@ class ExecutionEnvironment:
             run.error = _out_of_memory_error(request_id)
         elif outcome is not None and outcome.kind == INIT_FAILED:
             run.error_type, run.error = outcome.error_type, _document(outcome)
-        elif timed_out:  # the second INIT, within the invocation, ran out of its time
+        elif outcome is None and self.alive():  # INIT's rerun used up the function timeout
             run.error_type, run.kind = "Sandbox.Timedout", TIMED_OUT
             run.error = {"errorMessage": "INIT did not finish within the function timeout"}
         else:
@@ -400,12 +403,7 @@ class ExecutionEnvironment:
         if self.closed:
             return
         self.closed = True
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        if self.process.stdout:
-            self.process.stdout.close()
-        os.close(self._telemetry)
+        self._stop_process()
         self.api.close()
 
 
