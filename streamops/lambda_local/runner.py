@@ -157,6 +157,7 @@ class StreamRunner:
         self._finished_at_refresh = 0
         self._summary = Summary(enabled=trigger.enabled)
         self._executor: ThreadPoolExecutor | None = None  # started at the first concurrent round
+        self._executor_size = 0
 
     def close(self) -> None:
         """End the function's execution environments (processes), if it has any, and the
@@ -228,8 +229,13 @@ class StreamRunner:
         the shards of a stream concurrently). Each result stays with its batch."""
         if len(batches) <= 1:
             return [self.function.invoke(stream_event(batch.records)) for batch in batches]
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(thread_name_prefix="shard")
+        if self._executor is None or self._executor_size < len(batches):
+            # One thread per batch of the round: the executor's default size (CPUs + 4)
+            # would hold back shards beyond it. It grows as more shards become readable.
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+            self._executor = ThreadPoolExecutor(len(batches), thread_name_prefix="shard")
+            self._executor_size = len(batches)
         futures = [
             self._executor.submit(self.function.invoke, stream_event(batch.records))
             for batch in batches

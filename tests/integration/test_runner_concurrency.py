@@ -6,12 +6,15 @@ in-memory stream with two shards; the handler sleeps so that overlap is unmistak
 from __future__ import annotations
 
 import textwrap
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
-from streamops.lambda_local.function import InvocationResult, ProcessFunction, pool_size
+from streamops.clock import Clock, ManualClock
+from streamops.lambda_local.function import SUCCESS, InvocationResult, ProcessFunction, pool_size
 from streamops.lambda_local.runner import StreamRunner
 from tests.support.fake_streams import STREAM_ARN, FakeShard, FakeStreams, record
 from tests.support.runner_harness import Recorder, function_arn, function_config, trigger_config
@@ -91,3 +94,40 @@ def test_reserved_concurrency_of_one_serves_the_shards_one_after_the_other(
     assert not overlap(first, second)
     assert first.environment == second.environment and started == 1
     assert (first.cold, second.cold) == (True, False)
+
+
+class MeetingFunction:
+    """A Function whose invocations only return once ``parties`` of them run at the same
+    time: a round whose batches were not all in flight together breaks the barrier."""
+
+    region = "us-east-1"
+
+    def __init__(self, parties: int) -> None:
+        self.clock: Clock = ManualClock(start=time.time())
+        self.function_arn = function_arn(function_config())
+        self.barrier = threading.Barrier(parties, timeout=10)
+
+    def invoke(self, event: object) -> InvocationResult:
+        self.barrier.wait()
+        return InvocationResult(str(uuid.uuid4()), SUCCESS, None, None, self.clock.now(), 0.0)
+
+
+def test_every_shard_of_a_round_is_in_flight_at_once_however_many_there_are() -> None:
+    """Seen failing first: the thread pool had the executor's default size (CPUs + 4,
+    6 on the build machine), below the shards of a round, so the barrier broke."""
+    shards = 12
+    now = time.time()
+    streams = FakeStreams(
+        [
+            FakeShard(
+                f"shard-{index:02d}", None, [record(index, f"USER#{index}", created=now)], True
+            )
+            for index in range(shards)
+        ]
+    )
+    with StreamRunner(
+        streams, STREAM_ARN, trigger_config(), MeetingFunction(shards), Discarded()
+    ) as runner:
+        summary = runner.run_until_drained(timeout_seconds=60)
+
+    assert summary.drained and summary.records_succeeded == shards
