@@ -110,12 +110,7 @@ def powertools(into: Path) -> Path:
             shutil.copytree(source, into / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copyfile(source, into / name)
-    compileall.compile_dir(
-        into,
-        quiet=1,
-        invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
-    )
-    return into
+    return compiled(into)
 
 
 def empty(into: Path) -> Path:
@@ -123,10 +118,15 @@ def empty(into: Path) -> Path:
     runtime's own start (the interpreter and awslambdaric), in both other columns too."""
     into.mkdir(parents=True)
     (into / "handler.py").write_text("def lambda_handler(event, context):\n    return None\n")
+    return compiled(into)
+
+
+def compiled(root: Path) -> Path:
+    """Bytecode for everything under ``root``, checked by hash as ours ships it (PEP 552)."""
     compileall.compile_dir(
-        into, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
+        root, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
     )
-    return into
+    return root
 
 
 def event(records: int = 10) -> dict[str, object]:
