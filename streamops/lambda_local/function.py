@@ -235,7 +235,6 @@ class ProcessFunction:
         request_id = str(uuid.uuid4())
         timeout = float(self.config.timeout_seconds)
         environment = slot.environment
-        cold = environment.invocations == 0
         run = environment.invoke(
             request_id=request_id,
             body=json.dumps(event).encode(),
@@ -244,14 +243,15 @@ class ProcessFunction:
             timeout_s=timeout,
         )
         status, response, error = _outcome(run)
-        records: list[LogLine] = []
-        if cold:
+        records: list[LogLine] = []  # the system records kept at the system log level
+        if run.cold and self._system_kept("platform.initStart"):
             # Read after the run: a second INIT (the first ran past its limit) restarted it.
             init_started = environment.init_started
             init_start = platform_init_start(self.config, init_started, environment.init_phase)
             records.append(_system(init_started, init_start))
-        start = platform_start(request_id, self.function_arn, run.started)
-        records.append(_system(run.started, start))
+        if self._system_kept("platform.start"):
+            start = platform_start(request_id, self.function_arn, run.started)
+            records.append(_system(run.started, start))
         kept = [
             LogLine(line.timestamp_ms, line.message)
             for line in sorted(run.lines, key=lambda line: line.timestamp_ms)
@@ -273,11 +273,9 @@ class ProcessFunction:
             # The Status object has an errorType "if the status is either failure or error".
             error_type=run.error_type if status == ERROR else None,
         )
-        lines = [
-            *(line for line in records if self._system_kept(line.message)),
-            *kept,
-            *(line for line in [_system(ended, report)] if self._system_kept(line.message)),
-        ]
+        lines = [*records, *kept]
+        if self._system_kept("platform.report"):
+            lines.append(_system(ended, report))
         for sink in slot.sinks:
             sink.write(lines)
         return InvocationResult(
@@ -307,8 +305,8 @@ class ProcessFunction:
             document = None
         return passes_application_level(document, self.config.log_level)
 
-    def _system_kept(self, message: str) -> bool:
-        return passes_system_level(json.loads(message)["type"], self.system_log_level)
+    def _system_kept(self, record_type: str) -> bool:
+        return passes_system_level(record_type, self.system_log_level)
 
 
 def _outcome(run: Run) -> tuple[str, Any, BaseException | None]:
