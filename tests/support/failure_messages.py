@@ -5,7 +5,7 @@ failure messages are put in the failure queue exactly as their writers build the
 mapping's on-failure document by streamops.lambda_local.on_failure (the local stream runner's, AWS's
 recorded format), the function's quarantine messages by
 functions/stream_processor/quarantine.py. For placing a precise message next to others in
-a test; tests/integration/test_redrive.py also has the runner produce them.
+a test; tests/integration/redrive/ also has the runner produce them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Replay: order per item, batch limits, what a failure holds back, bisection, and what each
 target (the deployed function) can tell about re-quarantined records. The emulator's target
 (the function in execution environments, LocalFunction) is tested in
-tests/integration/test_redrive.py, as it runs the function in awslambdaric processes."""
+tests/integration/redrive/, as it runs the function in awslambdaric processes."""
 
 from __future__ import annotations
 
