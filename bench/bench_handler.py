@@ -5,10 +5,10 @@ import is cold-start time; issue 3 sets targets relative to the usual library fo
 Everything is measured in ONE run, interleaved, so the ratios compare like with like:
 
 - throughput on one deterministic event of 10,000 records (INSERT/MODIFY/REMOVE, 10
-  attributes with a nested map and a set; about 7.5 MB, see ``_item`` for why not 6), at
-  the production log level (WARN: per-record lines off) and at INFO (per-record lines on,
-  formatted as JSON the way Lambda's JSON log format does, written to a null sink; the
-  same handler, formatter and sink for both contenders);
+  attributes with a nested map and a set; about 7.5 MB, see ``bench_event._item`` for why
+  not 6), at the production log level (WARN: per-record lines off) and at INFO (per-record
+  lines on, formatted by the Python runtime's own JSON formatter, awslambdaric's, written
+  to a null sink; the same handler, formatter and sink for both contenders);
 - the Powertools contender: ``BatchProcessor(event_type=EventType.DynamoDBStreams)`` +
   ``process_partial_response`` with a record handler doing the same routing, logging and
   change detection (the same once-per-batch level check, one EMF line). Both log the same
@@ -36,7 +36,6 @@ import io
 import json
 import logging
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -55,92 +54,11 @@ FUNCTION_DIR = ROOT / "functions" / "stream_processor"
 RECORDED_RESULTS = ROOT / "bench" / "results.json"
 LOCAL_RESULTS = ROOT / "build" / "bench" / "results.json"
 sys.path.insert(0, str(FUNCTION_DIR))
+sys.path.insert(0, str(ROOT / "bench"))  # its sibling modules, also when loaded by path
 
 import handler  # noqa: E402  (the function package is its own code root)
+from bench_event import generate_event  # noqa: E402
 from settings import LOGGER_NAME  # noqa: E402
-
-STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/shop/stream/2025-08-11T16:30:00.000"
-STATUSES = ("pending", "paid", "packed", "shipped", "delivered", "cancelled")
-TAGS = ("new", "sale", "eco", "gift", "bulk", "limited", "imported", "local")
-
-
-# --------------------------------------------------------------------------- the event
-
-
-def _s(value: str) -> dict[str, Any]:
-    return {"S": value}
-
-
-def _n(value: Any) -> dict[str, Any]:
-    return {"N": str(value)}
-
-
-def _item(rng: random.Random, pk: str, sk: str) -> dict[str, Any]:
-    """10 attributes: 8 top-level (keys, status, price, quantity, a flag, a string set, a
-    map) and the map's 2, with short names. A real record's envelope (event id, ARN, keys,
-    sequence number...) is already about 460 bytes, so 10,000 records with such images
-    make about 7 MB: Lambda caps a real batch at 6 MB."""
-    return {
-        "PK": _s(pk),
-        "SK": _s(sk),
-        "status": _s(rng.choice(STATUSES)),
-        "price": _n(f"{rng.randint(1, 200)}.{rng.randint(0, 9)}"),
-        "qty": _n(rng.randint(1, 9)),
-        "on": {"BOOL": rng.random() < 0.8},
-        "tags": {"SS": [rng.choice(TAGS)]},
-        "addr": {"M": {"city": _s("Hue"), "zip": _n(rng.randint(10, 99))}},
-    }
-
-
-def generate_event(records: int = 10_000, seed: int = 20250811) -> dict[str, Any]:
-    """A deterministic batch: 40% INSERT, 40% MODIFY, 20% REMOVE over users, products,
-    orders and other items; MODIFYs change status and/or price about half the time."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(records):
-        kind = rng.random()
-        if kind < 0.3:
-            pk, sk = f"USER#{rng.randint(1, 5000)}", "PROFILE"
-        elif kind < 0.55:
-            pk, sk = f"PRODUCT#{rng.randint(1, 5000)}", "METADATA"
-        elif kind < 0.85:
-            pk, sk = f"USER#{rng.randint(1, 5000)}", f"ORDER#{rng.randint(1, 10**6)}"
-        else:
-            pk, sk = f"LAMBDA#job-{rng.randint(1, 500)}", f"EVENT#{i:05d}"
-        roll = rng.random()
-        event_name = "INSERT" if roll < 0.45 else "MODIFY" if roll < 0.8 else "REMOVE"
-        ddb: dict[str, Any] = {
-            "ApproximateCreationDateTime": 1754929800 + i,
-            "Keys": {"PK": _s(pk), "SK": _s(sk)},
-            "SequenceNumber": f"{4421584500000000017450439091 + i}",
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        }
-        if event_name in ("MODIFY", "REMOVE"):
-            ddb["OldImage"] = _item(rng, pk, sk)
-        if event_name in ("INSERT", "MODIFY"):
-            new = _item(rng, pk, sk)
-            if event_name == "MODIFY":
-                old = ddb["OldImage"]
-                if rng.random() < 0.5:
-                    new["status"] = old["status"]
-                if rng.random() < 0.5:
-                    new["price"] = old["price"]
-            ddb["NewImage"] = new
-        ddb["SizeBytes"] = 100
-        record: dict[str, Any] = {
-            "eventID": f"{rng.getrandbits(128):032x}",
-            "eventName": event_name,
-            "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb",
-            "awsRegion": "us-east-1",
-            "dynamodb": ddb,
-            "eventSourceARN": STREAM_ARN,
-        }
-        if event_name == "REMOVE" and rng.random() < 0.2:
-            record["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-        out.append(record)
-    return {"Records": out}
-
 
 # --------------------------------------------------------------------------- contenders
 
