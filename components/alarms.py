@@ -15,8 +15,8 @@ CloudWatch the key), so alarms would fire into nothing. A created key's policy g
 `cloudwatch.amazonaws.com` exactly kms:Decrypt and kms:GenerateDataKey*.
 
 Everything here is built from pure functions (`alarm_specs`, `alarm_topic_key_policy`,
-`alarm_topic_policy`, `dashboard_body`) so what AWS receives can be read and tested
-without a deployment.
+`alarm_topic_policy`, and `dashboard_body` in components/dashboard.py) so what AWS receives
+can be read and tested without a deployment. Metric names: components/metrics.py.
 """
 
 from __future__ import annotations
@@ -24,48 +24,27 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.config import PROJECT, AlarmsConfig, FunctionConfig, placeholder_subscribers
+from components.dashboard import DashboardFacts, dashboard_body, dashboard_url
 from components.kms import Account, cloudwatch_alarms_user, key_arn_for, key_policy
-
-TYPE = f"{PROJECT}:index:StreamAlarms"
-
-LAMBDA_NAMESPACE = "AWS/Lambda"
-SQS_NAMESPACE = "AWS/SQS"
-SNS_NAMESPACE = "AWS/SNS"
-S3_NAMESPACE = "AWS/S3"
-FUNCTION_DIMENSION = "FunctionName"
-QUEUE_DIMENSION = "QueueName"
-TOPIC_DIMENSION = "TopicName"
-BUCKET_DIMENSION = "BucketName"
-FILTER_DIMENSION = "FilterId"  # an S3 request-metrics configuration
-MAPPING_DIMENSION = "EventSourceMappingUUID"
-# The mapping's metrics with metrics_config [EventCount] (Lambda developer guide, "Event
-# source mapping metrics"), in the order an event goes through the mapping.
-ESM_EVENT_COUNT_METRICS = (
-    "PolledEventCount",
-    "FilteredOutEventCount",
-    "InvokedEventCount",
-    "FailedInvokeEventCount",
-    "DroppedEventCount",
+from components.metrics import (
+    BUCKET_DIMENSION,
+    FILTER_DIMENSION,
+    FUNCTION_DIMENSION,
+    LAMBDA_NAMESPACE,
+    QUEUE_DIMENSION,
+    RECORDS_QUARANTINED,
+    S3_NAMESPACE,
+    SNS_NAMESPACE,
+    SQS_NAMESPACE,
+    TOPIC_DIMENSION,
 )
 
-# The handler's EMF metrics (functions/stream_processor/metrics.py). Kept as literals:
-# components never import the function package (it is deployed alone); a unit test
-# checks both sides agree.
-RECORDS_PROCESSED = "RecordsProcessed"
-RECORDS_INSERTED = "RecordsInserted"
-RECORDS_MODIFIED = "RecordsModified"
-RECORDS_REMOVED = "RecordsRemoved"
-TTL_EXPIRIES = "TtlExpiries"
-STATUS_CHANGES = "StatusChanges"
-PRICE_CHANGES = "PriceChanges"
-RECORDS_FAILED = "RecordsFailed"
-RECORDS_QUARANTINED = "RecordsQuarantined"
+TYPE = f"{PROJECT}:index:StreamAlarms"
 
 GREATER_THAN = "GreaterThanThreshold"
 NOT_BREACHING = "notBreaching"
@@ -76,9 +55,6 @@ TOPIC_KEY_USER = cloudwatch_alarms_user()
 RUNBOOK = "Runbook: README, Alarms"
 # Dashboard names allow A-Z a-z 0-9 - _ only; stack names may also hold dots.
 DASHBOARD_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
-DASHBOARD_COLUMNS = 24
-WIDGET_WIDTH, WIDGET_HEIGHT = 12, 6
-ALARM_WIDGET_HEIGHT = 3
 
 
 @dataclass(frozen=True)
@@ -239,137 +215,6 @@ def alarm_topic_policy(topic_arn: str, partition: str, region: str, account: str
             }
         ],
     }
-
-
-def dashboard_url(region: str, dashboard_name: str) -> str:
-    return (
-        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-        f"#dashboards:name={dashboard_name}"
-    )
-
-
-@dataclass(frozen=True)
-class DashboardFacts:
-    """Resolved names and numbers the dashboard body is built from."""
-
-    region: str
-    function_name: str
-    failure_kind: str  # "s3" | "sqs" | "sns"
-    failure_name: str
-    alarms: AlarmsConfig
-    function: FunctionConfig
-    alarm_arns: list[str]
-    failure_metrics_filter: str | None = None  # s3: the request-metrics FilterId
-    mapping_id: str | None = None  # set when the mapping publishes its metrics (EventCount)
-
-
-def dashboard_body(facts: DashboardFacts) -> dict:
-    """The dashboard: one row per concern, metrics naming the real resources."""
-    fn = facts.function_name
-    ns = facts.function.metrics_namespace
-    lam = LAMBDA_NAMESPACE
-
-    def on_function(namespace: str, metric: str, stat: str, label: str | None = None) -> list:
-        return [namespace, metric, FUNCTION_DIMENSION, fn, {"stat": stat, "label": label or metric}]
-
-    timeout_ms = facts.function.timeout_seconds * 1000
-    concurrency_lines = (
-        [{"label": "reserved concurrency", "value": facts.function.reserved_concurrency}]
-        if facts.function.reserved_concurrency > 0
-        else []
-    )
-    if facts.failure_kind == "s3":
-        failure_metrics = [
-            [S3_NAMESPACE, "PutRequests", BUCKET_DIMENSION, facts.failure_name,
-             FILTER_DIMENSION, facts.failure_metrics_filter or "",
-             {"stat": "Sum", "label": "objects landed (batches + quarantined records)"}],
-        ]  # fmt: skip
-        failure_title = f"Failure bucket {facts.failure_name}"
-    elif facts.failure_kind == "sqs":
-        failure_metrics = [
-            [SQS_NAMESPACE, "ApproximateNumberOfMessagesVisible", QUEUE_DIMENSION,
-             facts.failure_name, {"stat": "Maximum", "label": "messages waiting"}],
-            [SQS_NAMESPACE, "ApproximateAgeOfOldestMessage", QUEUE_DIMENSION,
-             facts.failure_name, {"stat": "Maximum", "label": "oldest message (s)",
-                                  "yAxis": "right"}],
-        ]  # fmt: skip
-        failure_title = f"Failure queue {facts.failure_name}"
-    else:
-        failure_metrics = [
-            [SNS_NAMESPACE, "NumberOfMessagesPublished", TOPIC_DIMENSION, facts.failure_name,
-             {"stat": "Sum", "label": "messages published"}],
-        ]  # fmt: skip
-        failure_title = f"Failure topic {facts.failure_name}"
-    metric_widgets = [
-        (f"{fn}: invocations, errors, throttles", [
-            on_function(lam, "Invocations", "Sum"),
-            on_function(lam, "Errors", "Sum"),
-            on_function(lam, "Throttles", "Sum"),
-        ], []),
-        ("Duration (ms)", [
-            on_function(lam, "Duration", "Average", "avg"),
-            on_function(lam, "Duration", "p99", "p99"),
-            on_function(lam, "Duration", "Maximum", "max"),
-        ], [{"label": "timeout", "value": timeout_ms},
-            {"label": "alarm", "value": facts.alarms.duration_threshold_ms}]),
-        ("Iterator age (ms)", [on_function(lam, "IteratorAge", "Maximum", "max")],
-         [{"label": "alarm", "value": facts.alarms.iterator_age_threshold_ms}]),
-        ("Concurrent executions", [on_function(lam, "ConcurrentExecutions", "Maximum", "max")],
-         concurrency_lines),
-        (failure_title, failure_metrics, [{"label": "alarm", "value": 0}]),
-        ("Records by event (EMF)", [
-            on_function(ns, metric, "Sum")
-            for metric in (RECORDS_PROCESSED, RECORDS_INSERTED, RECORDS_MODIFIED,
-                           RECORDS_REMOVED, TTL_EXPIRIES)
-        ], []),
-        ("Status and price changes (EMF)", [
-            on_function(ns, STATUS_CHANGES, "Sum"), on_function(ns, PRICE_CHANGES, "Sum"),
-        ], []),
-        ("Failed and quarantined records (EMF)", [
-            on_function(ns, RECORDS_FAILED, "Sum"), on_function(ns, RECORDS_QUARANTINED, "Sum"),
-        ], [{"label": "alarm", "value": 0}]),
-    ]  # fmt: skip
-    if facts.mapping_id:
-        metric_widgets.append((
-            "Event source mapping: events by outcome", [
-                [lam, metric, MAPPING_DIMENSION, facts.mapping_id,
-                 {"stat": "Sum", "label": metric.removesuffix("EventCount")}]
-                for metric in ESM_EVENT_COUNT_METRICS
-            ], [],
-        ))  # fmt: skip
-    # Alarm states first (what is wrong now), then two metric widgets per row.
-    widgets: list[dict[str, Any]] = [
-        {
-            "type": "alarm",
-            "x": 0,
-            "y": 0,
-            "width": DASHBOARD_COLUMNS,
-            "height": ALARM_WIDGET_HEIGHT,
-            "properties": {"title": "Alarms", "alarms": facts.alarm_arns},
-        }
-    ]
-    per_row = DASHBOARD_COLUMNS // WIDGET_WIDTH
-    for index, (title, metrics, lines) in enumerate(metric_widgets):
-        properties: dict[str, Any] = {
-            "title": title,
-            "view": "timeSeries",
-            "region": facts.region,
-            "period": facts.alarms.period_seconds,
-            "metrics": metrics,
-        }
-        if lines:
-            properties["annotations"] = {"horizontal": lines}
-        widgets.append(
-            {
-                "type": "metric",
-                "x": (index % per_row) * WIDGET_WIDTH,
-                "y": ALARM_WIDGET_HEIGHT + (index // per_row) * WIDGET_HEIGHT,
-                "width": WIDGET_WIDTH,
-                "height": WIDGET_HEIGHT,
-                "properties": properties,
-            }
-        )
-    return {"widgets": widgets}
 
 
 def subscriptions(config: AlarmsConfig) -> list[tuple[str, str]]:

@@ -74,13 +74,14 @@ def alarms_component_view(config: StackConfig) -> tuple[list[Any], dict[str, Any
     """The alarms and the dashboard StreamAlarms builds for this config, from the
     component's own pure functions (so the counts cannot drift from what is deployed)."""
     from components import alarms as component
+    from components.dashboard import DashboardFacts, dashboard_body
 
     function = config.function
     failure = component.FailureTarget(
         config.trigger.on_failure, "failure-destination", "failure-landings"
     )
     specs = component.alarm_specs(config.alarms, function, function.name, failure)
-    facts = component.DashboardFacts(
+    facts = DashboardFacts(
         region="us-east-1",
         function_name=function.name,
         failure_kind=failure.kind,
@@ -91,7 +92,7 @@ def alarms_component_view(config: StackConfig) -> tuple[list[Any], dict[str, Any
         failure_metrics_filter=failure.request_metrics_filter,
         mapping_id="mapping-uuid" if config.trigger.metrics else None,
     )
-    return specs, component.dashboard_body(facts)
+    return specs, dashboard_body(facts)
 
 
 def dashboard_metric_count(body: dict[str, Any]) -> int:

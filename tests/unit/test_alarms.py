@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from components.alarms import (
+from components.alarms import TYPE as ALARMS_TYPE
+from components.config import PROJECT, ConfigError
+from components.metrics import (
     PRICE_CHANGES,
     RECORDS_FAILED,
     RECORDS_INSERTED,
@@ -25,8 +27,6 @@ from components.alarms import (
     STATUS_CHANGES,
     TTL_EXPIRIES,
 )
-from components.alarms import TYPE as ALARMS_TYPE
-from components.config import PROJECT, ConfigError
 from streamops.program import ProgramRun, Registration, run_program
 from tests.support.fake_aws import ACCOUNT, PARTITION, REGION, FakeAws
 from tests.support.stacks import stack_config

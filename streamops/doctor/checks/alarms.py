@@ -15,15 +15,14 @@ from components.alarms import (
     NOT_BREACHING,
     TOPIC_KEY_USER,
     AlarmSpec,
-    DashboardFacts,
     FailureTarget,
     alarm_specs,
     alarm_topic_key_policy,
     alarm_topic_policy,
-    dashboard_body,
     name_prefix,
 )
 from components.config import AlarmsConfig, placeholder_subscribers
+from components.dashboard import DashboardFacts, dashboard_body
 from components.failure_destination import LANDINGS_METRICS_FILTER
 from streamops.doctor.checks.keys import KeyFacts, _key_facts, _key_judgement
 from streamops.doctor.checks.model import (
