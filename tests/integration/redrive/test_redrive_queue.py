@@ -1,11 +1,5 @@
 """Redrive on the embedded emulator: list, archive and replay of what is in the
-failure queue, and of records past the stream's retention.
-
-Each test deploys the dev stack into a fresh emulated account, writes items (so their
-records are really in the table's stream) and puts failure messages in the failure queue
-in their writers' exact shapes (tests/support/failure_messages.py). The replay target is
-the real function package run in awslambdaric execution environments (redrive_helpers).
-"""
+failure queue, and of records past the stream's retention."""
 
 from __future__ import annotations
 

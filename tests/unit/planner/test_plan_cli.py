@@ -1,10 +1,4 @@
-"""The planner (streamops/planner/, streamops/cli/plan.py): measured inputs and the command line.
-
-Arithmetic is checked against numbers worked out by hand (the working is in the comments),
-on a fixture price book and a fixture benchmark file with round numbers of their own
-(plan_helpers), so the tests neither copy the real prices nor break when
-bench/results.json is regenerated.
-"""
+"""The planner (streamops/planner/, streamops/cli/plan.py): measured inputs and the command line."""
 
 from __future__ import annotations
 
