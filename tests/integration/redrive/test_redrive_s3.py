@@ -25,7 +25,7 @@ from streamops.emulator.server import Deployment
 from streamops.redrive.readback import RECOVERED
 from streamops.redrive.replay import REPLAYED
 from streamops.redrive.session import EXIT_OK, Options, Result, redrive
-from tests.integration.test_redrive import (
+from tests.integration.redrive.redrive_helpers import (
     Recorder,
     Seen,
     router,
@@ -33,7 +33,7 @@ from tests.integration.test_redrive import (
     site,
     the_fix,
 )
-from tests.integration.test_redrive import write_sample as write_seven_records
+from tests.integration.redrive.redrive_helpers import write_sample as write_seven_records
 from tests.support.failure_messages import age_stream, stream_records
 
 pytestmark = pytest.mark.integration
